@@ -1,0 +1,1 @@
+"""Madoguchi: the one command-line entry point that ties the parts together."""

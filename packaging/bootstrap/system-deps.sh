@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages listed in packaging/apt-packages.txt that are missing.
+# Usage: system-deps.sh all|test   (test also installs the "all" packages)
+# Idempotent: runs apt-get only when at least one package is missing.
+set -euo pipefail
+want="${1:-all}"
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+missing=()
+while read -r purpose pkg; do
+  [[ -z "${purpose}" || "${purpose}" == \#* ]] && continue
+  if [[ "${purpose}" == "all" || "${purpose}" == "${want}" ]]; then
+    if ! dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("${pkg}")
+    fi
+  fi
+done < "${here}/packaging/apt-packages.txt"
+if (( ${#missing[@]} )); then
+  echo "system-deps: installing ${missing[*]}"
+  sudo_cmd=""
+  [[ "$(id -u)" != 0 ]] && sudo_cmd="sudo"
+  ${sudo_cmd} apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive ${sudo_cmd} apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

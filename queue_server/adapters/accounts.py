@@ -1,0 +1,194 @@
+"""Staff accounts (argon2-hashed passwords, bearer sessions) and device tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from queue_server.adapters import tables as t
+from queue_server.adapters.database import writer
+from queue_server.adapters.sql_store import new_id
+from queue_server.domain.errors import DomainError
+from queue_server.service.ports import Clock
+
+ROLES = ("clerk", "admin")
+DEVICE_KINDS = ("kiosk", "board")
+_hasher = PasswordHasher()
+_SEEN_EVERY = timedelta(minutes=1)
+# Verifying against this when the user does not exist keeps the timing the same.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+class AccountError(DomainError):
+    code = "account_error"
+    status = 409
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+    message_ja = "ユーザー名またはパスワードが違います。"
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Device:
+    id: int
+    name: str
+    kind: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        staff_token_hours: float = 12.0,
+        hasher: PasswordHasher = _hasher,
+    ) -> None:
+        self._hasher = hasher
+        self._engine = engine
+        self._writer = writer(engine)
+        self._seen: dict[int, datetime] = {}
+        self._clock = clock
+        self._ttl = timedelta(hours=staff_token_hours)
+
+    def add_user(self, name: str, role: str, password: str) -> Staff:
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise AccountError("password must have at least 8 characters")
+        if not name or len(name) > 80:
+            raise AccountError("user name must have 1 to 80 characters")
+        try:
+            with self._writer.begin() as c:
+                result = c.execute(
+                    insert(t.users).values(
+                        name=name,
+                        role=role,
+                        password_hash=self._hasher.hash(password),
+                        active=True,
+                        created_at=self._clock.now(),
+                    )
+                )
+        except IntegrityError as exc:
+            raise AccountError(f"user {name!r} already exists") from exc
+        return Staff(new_id(result), name, role)
+
+    def set_password(self, name: str, password: str) -> None:
+        if len(password) < 8:
+            raise AccountError("password must have at least 8 characters")
+        with self._writer.begin() as c:
+            c.execute(
+                update(t.users)
+                .where(t.users.c.name == name)
+                .values(password_hash=self._hasher.hash(password))
+            )
+            c.execute(
+                delete(t.staff_sessions).where(
+                    t.staff_sessions.c.user_id.in_(
+                        select(t.users.c.id).where(t.users.c.name == name)
+                    )
+                )
+            )
+
+    def user_exists(self, name: str) -> bool:
+        with self._engine.connect() as c:
+            return c.execute(select(t.users.c.id).where(t.users.c.name == name)).first() is not None
+
+    def log_in(self, name: str, password: str) -> tuple[str, Staff, datetime]:
+        """A new bearer token for the user, or `InvalidCredentials`."""
+        with self._engine.connect() as c:
+            row = c.execute(
+                select(t.users).where(t.users.c.name == name, t.users.c.active.is_(True))
+            ).first()
+        stored = row.password_hash if row is not None else _DUMMY_HASH
+        try:
+            self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            raise InvalidCredentials("wrong user name or password") from None
+        if row is None:
+            raise InvalidCredentials("wrong user name or password")
+        token = "mdg_" + secrets.token_urlsafe(32)
+        now = self._clock.now()
+        expires = now + self._ttl
+        with self._writer.begin() as c:
+            c.execute(
+                insert(t.staff_sessions).values(
+                    token_hash=_digest(token), user_id=row.id, created_at=now, expires_at=expires
+                )
+            )
+            c.execute(delete(t.staff_sessions).where(t.staff_sessions.c.expires_at < now))
+        return token, Staff(row.id, row.name, row.role), expires
+
+    def staff_for_token(self, token: str) -> Staff | None:
+        s = t.staff_sessions.c
+        with self._engine.connect() as c:
+            row = c.execute(
+                select(t.users.c.id, t.users.c.name, t.users.c.role, s.expires_at)
+                .join(t.users, t.users.c.id == s.user_id)
+                .where(s.token_hash == _digest(token), t.users.c.active.is_(True))
+            ).first()
+        if row is None or row.expires_at <= self._clock.now():
+            return None
+        return Staff(row.id, row.name, row.role)
+
+    def add_device(self, name: str, kind: str) -> tuple[Device, str]:
+        """Register a kiosk or board; the token is shown once and stored only as a hash."""
+        if kind not in DEVICE_KINDS:
+            raise AccountError(f"device kind must be one of {', '.join(DEVICE_KINDS)}")
+        token = f"mdg{kind[0]}_" + secrets.token_urlsafe(32)
+        try:
+            with self._writer.begin() as c:
+                result = c.execute(
+                    insert(t.devices).values(
+                        name=name,
+                        kind=kind,
+                        token_hash=_digest(token),
+                        created_at=self._clock.now(),
+                    )
+                )
+        except IntegrityError as exc:
+            raise AccountError(f"device {name!r} already exists") from exc
+        return Device(new_id(result), name, kind), token
+
+    def rotate_device_token(self, name: str) -> str:
+        with self._writer.begin() as c:
+            row = c.execute(select(t.devices.c.kind).where(t.devices.c.name == name)).first()
+            if row is None:
+                raise AccountError(f"no device {name!r}")
+            token = f"mdg{row.kind[0]}_" + secrets.token_urlsafe(32)
+            c.execute(
+                update(t.devices).where(t.devices.c.name == name).values(token_hash=_digest(token))
+            )
+        return token
+
+    def device_for_token(self, token: str) -> Device | None:
+        d = t.devices.c
+        with self._writer.begin() as c:
+            row = c.execute(
+                select(d.id, d.name, d.kind).where(d.token_hash == _digest(token))
+            ).first()
+            if row is None:
+                return None
+            c.execute(
+                update(t.devices).where(d.id == row.id).values(last_seen_at=self._clock.now())
+            )
+        return Device(row.id, row.name, row.kind)

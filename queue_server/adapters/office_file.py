@@ -1,0 +1,256 @@
+"""Read and validate the human-edited office file (TOML) into domain objects."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from queue_server.domain.errors import InvalidConfiguration
+from queue_server.domain.office import (
+    LANGUAGES,
+    Calendar,
+    Category,
+    Counter,
+    Office,
+    PrinterConfig,
+    TimeRange,
+)
+
+DEMO_OFFICE = Path(__file__).resolve().parent.parent / "data" / "demo_office.toml"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+def _parse_time(text: str) -> time:
+    if text == "24:00":
+        return time.max
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a time like 08:30") from exc
+
+
+def _parse_range(text: str) -> TimeRange:
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"{text!r} is not a range like 08:30-17:15")
+    parsed = TimeRange(_parse_time(start.strip()), _parse_time(end.strip()))
+    if parsed.end <= parsed.start:
+        raise ValueError(f"{text!r} ends before it starts")
+    return parsed
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Names(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    ja: str = Field(min_length=1)
+    en: str | None = None
+    zh_hans: str | None = Field(default=None, alias="zh-Hans")
+    ko: str | None = None
+    vi: str | None = None
+    pt: str | None = None
+    ja_easy: str | None = Field(default=None, alias="ja-easy")
+
+    def as_map(self) -> dict[str, str]:
+        values = self.model_dump(by_alias=True)
+        return {lang: values[lang] for lang in LANGUAGES if values.get(lang)}
+
+
+class _OfficeSection(_Model):
+    id: Identifier
+    names: _Names
+    timezone: str = "Asia/Tokyo"
+    day_close: str | None = "18:00"
+    holidays: str | None = "JP"
+    year_end_closure: bool = True
+    hours: dict[str, str]
+    closed_dates: dict[date, str] = Field(default_factory=dict)
+    special_openings: dict[date, str] = Field(default_factory=dict)
+
+    @field_validator("holidays")
+    @classmethod
+    def _no_holidays(cls, value: str | None) -> str | None:
+        return None if value in (None, "", "none") else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _weekdays(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if key not in _WEEKDAYS:
+                raise ValueError(f"{key!r} is not one of {', '.join(_WEEKDAYS)}")
+            _parse_range(text)
+        return value
+
+
+class _CategorySection(_Model):
+    id: Identifier
+    names: _Names
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    numbers: str = "1-999"
+    fee: int = Field(default=0, ge=0)
+    daily_cap: int | None = Field(default=None, ge=1)
+    service_minutes: float = Field(default=5.0, gt=0, le=240)
+    last_reception: str | None = None
+    waiting_area: _Names | None = None
+    form: str | None = None
+    reservable: bool = False
+
+    @model_validator(mode="after")
+    def _complete(self) -> _CategorySection:
+        missing = [lang for lang in LANGUAGES if lang not in self.names.as_map()]
+        if missing:
+            raise ValueError(f"category {self.id!r} lacks names in: {', '.join(missing)}")
+        start, sep, end = self.numbers.partition("-")
+        if not (sep and start.isdigit() and end.isdigit() and 0 <= int(start) < int(end)):
+            raise ValueError(f"numbers {self.numbers!r} is not a range like 1-999")
+        if self.daily_cap is not None and self.daily_cap > int(end) - int(start) + 1:
+            raise ValueError(f"daily_cap of {self.id!r} exceeds its number range")
+        return self
+
+
+class _CounterSection(_Model):
+    id: Identifier
+    number: int = Field(ge=1)
+    names: _Names | None = None
+    categories: list[str] = Field(min_length=1)
+
+
+class _PrinterSection(_Model):
+    id: Identifier
+    name: str = Field(min_length=1)
+    url: str = Field(pattern=r"^(tcp|usb|serial|file|virtual)://")
+    profile: str | None = None
+
+
+class OfficeFile(_Model):
+    """The whole office file."""
+
+    office: _OfficeSection
+    categories: list[_CategorySection] = Field(min_length=1)
+    counters: list[_CounterSection] = Field(min_length=1)
+    printers: list[_PrinterSection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OfficeFile:
+        ids = [c.id for c in self.categories]
+        prefixes = [c.prefix for c in self.categories]
+        if len(set(ids)) != len(ids):
+            raise ValueError("category ids must be unique")
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError("category prefixes must be unique")
+        counter_ids = [c.id for c in self.counters]
+        if len(set(counter_ids)) != len(counter_ids):
+            raise ValueError("counter ids must be unique")
+        for counter in self.counters:
+            unknown = [c for c in counter.categories if c not in ids]
+            if unknown:
+                raise ValueError(f"counter {counter.id!r} serves unknown {', '.join(unknown)}")
+        return self
+
+
+def _format_errors(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return "; ".join(parts)
+
+
+def parse_office(raw: dict[str, Any]) -> Office:
+    """Validate a parsed office file and build the domain `Office`."""
+    try:
+        spec = OfficeFile.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidConfiguration(f"office file: {_format_errors(exc)}") from exc
+    section = spec.office
+    calendar = Calendar(
+        weekly_hours={_WEEKDAYS.index(k): _parse_range(v) for k, v in section.hours.items()},
+        holiday_country=section.holidays,
+        year_end_closure=section.year_end_closure,
+        closed_dates=dict(section.closed_dates),
+        special_openings={d: _parse_range(v) for d, v in section.special_openings.items()},
+    )
+    categories = []
+    for c in spec.categories:
+        start, _, end = c.numbers.partition("-")
+        categories.append(
+            Category(
+                id=c.id,
+                names=c.names.as_map(),
+                prefix=c.prefix,
+                number_start=int(start),
+                number_end=int(end),
+                fee=c.fee,
+                daily_cap=c.daily_cap,
+                service_minutes=c.service_minutes,
+                last_reception=_parse_time(c.last_reception) if c.last_reception else None,
+                waiting_area=c.waiting_area.as_map() if c.waiting_area else {},
+                form=c.form,
+                reservable=c.reservable,
+            )
+        )
+    counters = tuple(
+        Counter(
+            id=c.id,
+            number=c.number,
+            names=c.names.as_map()
+            if c.names
+            else {"ja": f"{c.number}番窓口", "en": f"Counter {c.number}"},
+            categories=tuple(c.categories),
+        )
+        for c in spec.counters
+    )
+    try:
+        day_close = _parse_time(section.day_close) if section.day_close else None
+    except ValueError as exc:
+        raise InvalidConfiguration(f"office file: office.day_close: {exc}") from exc
+    return Office(
+        id=section.id,
+        names=section.names.as_map(),
+        timezone=section.timezone,
+        calendar=calendar,
+        day_close=day_close,
+        categories=tuple(categories),
+        counters=counters,
+        printers=tuple(PrinterConfig(p.id, p.name, p.url, p.profile) for p in spec.printers),
+    )
+
+
+def read_office_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML office file; a syntax error becomes `InvalidConfiguration`."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidConfiguration(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise InvalidConfiguration(f"{path}: {exc.strerror}") from exc
+
+
+def around_the_clock(raw: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an office file that opens every day, all day (for `madoguchi demo`)."""
+    office = dict(raw["office"])
+    office["hours"] = {day: "00:00-24:00" for day in _WEEKDAYS}
+    office["holidays"] = None
+    office["year_end_closure"] = False
+    office["closed_dates"] = {}
+    office["day_close"] = None
+    categories = [{k: v for k, v in c.items() if k != "last_reception"} for c in raw["categories"]]
+    return {**raw, "office": office, "categories": categories}

@@ -1,0 +1,488 @@
+"""`QueueStore` on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Every write transaction first takes the office's lock: `BEGIN IMMEDIATE` on SQLite, a
+`SELECT ... FOR UPDATE` of the office row on PostgreSQL. Numbers, seqs and calls are therefore
+decided one transaction at a time, so they are unique and gap-free under any concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+
+from queue_server.adapters import tables as t
+from queue_server.adapters.database import is_sqlite, reader, writer
+from queue_server.adapters.event_bus import EventBus, Notice
+from queue_server.domain.errors import NotFound
+from queue_server.domain.ticket import AT_COUNTER_STATES, OPEN_STATES, Priority, Ticket, TicketState
+from queue_server.service.ports import OfficeRecord, RecentCall
+
+_TICKET_COLUMNS = (
+    "id", "business_date", "category_id", "number", "display_number", "public_id", "priority",
+    "language", "state", "issued_at", "queued_at", "called_at", "started_at", "finished_at",
+    "counter_id", "recall_count", "office_id", "print_outcome", "print_reason",
+)  # fmt: skip
+
+
+def _ticket(row: Row[Any]) -> Ticket:
+    m = row._mapping
+    return Ticket(
+        id=m["id"],
+        office_id=m["office_id"],
+        business_date=m["business_date"],
+        category_id=m["category_id"],
+        number=m["number"],
+        display_number=m["display_number"],
+        public_id=m["public_id"],
+        priority=Priority(m["priority"]),
+        language=m["language"],
+        issued_at=m["issued_at"],
+        state=TicketState(m["state"]),
+        queued_at=m["queued_at"],
+        called_at=m["called_at"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        counter_id=m["counter_id"],
+        recall_count=m["recall_count"],
+        print_outcome=m["print_outcome"],
+        print_reason=m["print_reason"],
+    )
+
+
+def new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _select_tickets() -> Any:
+    return select(*(t.tickets.c[name] for name in _TICKET_COLUMNS))
+
+
+_QUEUE_ORDER = (t.tickets.c.priority_rank, t.tickets.c.queued_at, t.tickets.c.number)
+
+
+class SqlQueueStore:
+    """One transaction on one office."""
+
+    def __init__(self, connection: Connection, office_id: str, locked: bool) -> None:
+        self._c = connection
+        self._office_id = office_id
+        self._locked = locked
+        self._record: OfficeRecord | None = None
+        self.notices: list[Notice] = []
+        self.committed = False
+
+    # office and events
+    def office(self) -> OfficeRecord:
+        if self._record is None:
+            o = t.offices.c
+            # The configuration itself is fetched only when it changed (see office_config).
+            query = select(o.id, o.seq, o.closed_through, o.updated_at).where(
+                o.id == self._office_id
+            )
+            if self._locked and not is_sqlite(self._c.engine):
+                query = query.with_for_update()
+            row = self._c.execute(query).first()
+            if row is None:
+                raise NotFound(f"office {self._office_id!r} is not loaded")
+            m = row._mapping
+            self._record = OfficeRecord(m["id"], m["seq"], m["closed_through"], m["updated_at"])
+        return self._record
+
+    def office_config(self) -> dict[str, Any]:
+        config = self._c.execute(
+            select(t.offices.c.config).where(t.offices.c.id == self._office_id)
+        ).scalar_one()
+        return dict(config)
+
+    def next_seq(self) -> int:
+        record = self.office()
+        seq = record.seq + 1
+        self._c.execute(update(t.offices).where(t.offices.c.id == self._office_id).values(seq=seq))
+        self._record = OfficeRecord(record.id, seq, record.closed_through, record.updated_at)
+        return seq
+
+    def append_event(self, seq: int, kind: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        self._c.execute(
+            insert(t.office_events).values(
+                office_id=self._office_id, seq=seq, type=kind, at=at, payload=dict(payload)
+            )
+        )
+        self.notices.append(Notice(self._office_id, seq, dict(payload)))
+
+    def set_closed_through(self, day: date) -> None:
+        self._c.execute(
+            update(t.offices).where(t.offices.c.id == self._office_id).values(closed_through=day)
+        )
+
+    # numbering
+    def last_number(self, category_id: str, day: date) -> int | None:
+        s = t.number_sequences.c
+        value = self._c.execute(
+            select(s.last_number).where(
+                s.office_id == self._office_id, s.category_id == category_id, s.business_date == day
+            )
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def set_last_number(self, category_id: str, day: date, number: int) -> None:
+        s = t.number_sequences.c
+        updated = self._c.execute(
+            update(t.number_sequences)
+            .where(
+                s.office_id == self._office_id, s.category_id == category_id, s.business_date == day
+            )
+            .values(last_number=number)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                insert(t.number_sequences).values(
+                    office_id=self._office_id,
+                    category_id=category_id,
+                    business_date=day,
+                    last_number=number,
+                )
+            )
+
+    def last_numbers(self, day: date) -> dict[str, int]:
+        s = t.number_sequences.c
+        rows = self._c.execute(
+            select(s.category_id, s.last_number).where(
+                s.office_id == self._office_id, s.business_date == day
+            )
+        )
+        return {r.category_id: r.last_number for r in rows}
+
+    # tickets
+    def add_ticket(self, ticket: Ticket, device: str | None) -> None:
+        result = self._c.execute(
+            insert(t.tickets).values(
+                office_id=ticket.office_id,
+                business_date=ticket.business_date,
+                origin_category_id=ticket.category_id,
+                category_id=ticket.category_id,
+                number=ticket.number,
+                display_number=ticket.display_number,
+                public_id=ticket.public_id,
+                priority=ticket.priority.value,
+                priority_rank=ticket.priority.rank,
+                language=ticket.language,
+                state=ticket.state.value,
+                issued_at=ticket.issued_at,
+                queued_at=ticket.queued_at or ticket.issued_at,
+                recall_count=0,
+                device=device,
+            )
+        )
+        ticket.id = new_id(result)
+        self._write_transitions(ticket, device)
+
+    def save_ticket(self, ticket: Ticket, actor: str | None) -> None:
+        self._c.execute(
+            update(t.tickets)
+            .where(t.tickets.c.id == ticket.id)
+            .values(
+                category_id=ticket.category_id,
+                state=ticket.state.value,
+                queued_at=ticket.queued_at,
+                called_at=ticket.called_at,
+                started_at=ticket.started_at,
+                finished_at=ticket.finished_at,
+                counter_id=ticket.counter_id,
+                recall_count=ticket.recall_count,
+            )
+        )
+        self._write_transitions(ticket, actor)
+
+    def _write_transitions(self, ticket: Ticket, actor: str | None) -> None:
+        if not ticket.transitions:
+            return
+        self._c.execute(
+            insert(t.ticket_transitions),
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "office_id": ticket.office_id,
+                    "action": tr.action.value,
+                    "from_state": tr.from_state.value if tr.from_state else None,
+                    "to_state": tr.to_state.value,
+                    "at": tr.at,
+                    "category_id": tr.category_id,
+                    "from_category_id": tr.from_category_id,
+                    "counter_id": tr.counter_id,
+                    "actor": actor,
+                    "service_minutes": tr.service_minutes,
+                }
+                for tr in ticket.transitions
+            ],
+        )
+        ticket.transitions.clear()
+
+    def _one(self, *where: Any) -> Ticket | None:
+        row = self._c.execute(
+            _select_tickets().where(t.tickets.c.office_id == self._office_id, *where)
+        ).first()
+        return None if row is None else _ticket(row)
+
+    def _many(
+        self, *where: Any, order: Any = _QUEUE_ORDER, limit: int | None = None
+    ) -> list[Ticket]:
+        query = (
+            _select_tickets()
+            .where(t.tickets.c.office_id == self._office_id, *where)
+            .order_by(*order)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [_ticket(row) for row in self._c.execute(query)]
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        return self._one(t.tickets.c.id == ticket_id)
+
+    def ticket_by_public_id(self, public_id: str) -> Ticket | None:
+        return self._one(t.tickets.c.public_id == public_id)
+
+    def head_of_queue(self, category_id: str, day: date) -> Ticket | None:
+        found = self._many(*self._waiting_where(day, category_id), limit=1)
+        return found[0] if found else None
+
+    @staticmethod
+    def _waiting_where(day: date, category_id: str | None) -> list[Any]:
+        where = [t.tickets.c.business_date == day, t.tickets.c.state == TicketState.ISSUED.value]
+        if category_id is not None:
+            where.append(t.tickets.c.category_id == category_id)
+        return where
+
+    def tickets_at_counter(self, counter_id: str, day: date) -> list[Ticket]:
+        return self._many(
+            t.tickets.c.business_date == day,
+            t.tickets.c.counter_id == counter_id,
+            t.tickets.c.state.in_([s.value for s in AT_COUNTER_STATES]),
+        )
+
+    def occupied_counters(self, day: date) -> list[Ticket]:
+        return self._many(
+            t.tickets.c.business_date == day,
+            t.tickets.c.state.in_([s.value for s in AT_COUNTER_STATES]),
+            order=(t.tickets.c.called_at,),
+        )
+
+    def open_tickets_through(self, day: date) -> list[Ticket]:
+        return self._many(
+            t.tickets.c.business_date <= day,
+            t.tickets.c.state.in_([s.value for s in OPEN_STATES]),
+            order=(t.tickets.c.id,),
+        )
+
+    def waiting(self, day: date, category_id: str | None = None) -> list[Ticket]:
+        return self._many(*self._waiting_where(day, category_id))
+
+    def waiting_counts(self, day: date) -> dict[str, int]:
+        c = t.tickets.c
+        rows = self._c.execute(
+            select(c.category_id, func.count())
+            .where(c.office_id == self._office_id, *self._waiting_where(day, None))
+            .group_by(c.category_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def rank(self, ticket: Ticket) -> int:
+        c = t.tickets.c
+        rank = ticket.priority.rank
+        queued = ticket.queued_at or ticket.issued_at
+        ahead = or_(
+            c.priority_rank < rank,
+            and_(c.priority_rank == rank, c.queued_at < queued),
+            and_(c.priority_rank == rank, c.queued_at == queued, c.number < ticket.number),
+        )
+        count = self._c.execute(
+            select(func.count()).where(
+                c.office_id == self._office_id,
+                *self._waiting_where(ticket.business_date, ticket.category_id),
+                ahead,
+            )
+        ).scalar_one()
+        return int(count)
+
+    def recent_calls(self, day: date, limit: int) -> list[RecentCall]:
+        tr = t.ticket_transitions.c
+        rows = self._c.execute(
+            select(t.tickets.c.display_number, tr.category_id, tr.counter_id, tr.at, tr.action)
+            .join(t.tickets, t.tickets.c.id == tr.ticket_id)
+            .where(
+                tr.office_id == self._office_id,
+                t.tickets.c.business_date == day,
+                tr.action.in_(["call", "recall"]),
+            )
+            .order_by(tr.id.desc())
+            .limit(limit)
+        )
+        return [RecentCall(r[0], r[1], r[2], r[3], r[4] == "recall") for r in rows]
+
+    def set_print_outcome(
+        self, ticket: Ticket, outcome: str, reason: str | None, at: datetime
+    ) -> None:
+        self._c.execute(
+            update(t.tickets)
+            .where(t.tickets.c.id == ticket.id)
+            .values(print_outcome=outcome, print_reason=reason, printed_at=at)
+        )
+
+    # devices
+    def device_health(self, name: str) -> dict[str, Any] | None:
+        health = self._c.execute(
+            select(t.devices.c.health).where(t.devices.c.name == name)
+        ).scalar_one_or_none()
+        return None if health is None else dict(health)
+
+    def set_device_health(self, name: str, health: Mapping[str, Any], at: datetime) -> None:
+        self._c.execute(
+            update(t.devices)
+            .where(t.devices.c.name == name)
+            .values(health=dict(health), health_at=at, last_seen_at=at)
+        )
+
+    def devices(self) -> list[dict[str, Any]]:
+        d = t.devices.c
+        rows = self._c.execute(
+            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at).order_by(d.name)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # counters
+    def counter_states(self) -> dict[str, str]:
+        c = t.counter_states.c
+        rows = self._c.execute(select(c.counter_id, c.state).where(c.office_id == self._office_id))
+        return {r.counter_id: r.state for r in rows}
+
+    def set_counter_state(self, counter_id: str, state: str, at: datetime) -> None:
+        c = t.counter_states.c
+        updated = self._c.execute(
+            update(t.counter_states)
+            .where(c.office_id == self._office_id, c.counter_id == counter_id)
+            .values(state=state, updated_at=at)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                insert(t.counter_states).values(
+                    office_id=self._office_id, counter_id=counter_id, state=state, updated_at=at
+                )
+            )
+
+    # learnt service times
+    def add_service_sample(self, category_id: str, day: date, minutes: float) -> None:
+        s = t.service_stats.c
+        where = (
+            s.office_id == self._office_id,
+            s.business_date == day,
+            s.category_id == category_id,
+        )
+        updated = self._c.execute(
+            update(t.service_stats)
+            .where(*where)
+            .values(count=s.count + 1, total_minutes=s.total_minutes + minutes)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                insert(t.service_stats).values(
+                    office_id=self._office_id,
+                    business_date=day,
+                    category_id=category_id,
+                    count=1,
+                    total_minutes=minutes,
+                )
+            )
+
+    def service_totals(self, day: date) -> dict[str, tuple[int, float]]:
+        s = t.service_stats.c
+        rows = self._c.execute(
+            select(s.category_id, s.count, s.total_minutes).where(
+                s.office_id == self._office_id, s.business_date == day
+            )
+        )
+        return {r[0]: (int(r[1]), float(r[2])) for r in rows}
+
+    # personal data for the clerk
+    def attach(self, ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None:
+        self._c.execute(
+            insert(t.ticket_attachments).values(
+                ticket_id=ticket.id,
+                business_date=ticket.business_date,
+                kind=kind,
+                data=dict(data),
+                created_at=at,
+            )
+        )
+
+    def attachments(self, ticket: Ticket) -> list[dict[str, Any]]:
+        a = t.ticket_attachments.c
+        rows = self._c.execute(
+            select(a.kind, a.data, a.created_at).where(a.ticket_id == ticket.id).order_by(a.id)
+        )
+        return [{"kind": r.kind, "data": r.data, "created_at": r.created_at} for r in rows]
+
+    def delete_attachments_through(self, day: date) -> int:
+        a = t.ticket_attachments.c
+        ids = select(t.tickets.c.id).where(t.tickets.c.office_id == self._office_id)
+        result = self._c.execute(
+            delete(t.ticket_attachments).where(a.business_date <= day, a.ticket_id.in_(ids))
+        )
+        return int(result.rowcount)
+
+    def commit(self) -> None:
+        self.committed = True
+
+
+class SqlStoreFactory:
+    """Opens store transactions and publishes their events once they commit."""
+
+    def __init__(self, engine: Engine, office_id: str, bus: EventBus) -> None:
+        self.engine = engine
+        self.office_id = office_id
+        self.bus = bus
+        self._writer = writer(engine)
+        self._reader = reader(engine)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlQueueStore]:
+        with self._writer.connect() as connection, connection.begin() as transaction:
+            store = SqlQueueStore(connection, self.office_id, locked=True)
+            store.office()  # take the lock before reading anything else
+            yield store
+            if not store.committed:
+                transaction.rollback()
+                return
+            if store.notices:
+                self.bus.publish_in_transaction(connection, store.notices)
+        if store.notices:
+            self.bus.publish_after_commit(store.notices)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlQueueStore]:
+        with self._reader.connect() as connection, connection.begin():
+            yield SqlQueueStore(connection, self.office_id, locked=False)
+
+    def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """Committed events with a higher seq, in order (to fill gaps in a stream)."""
+        e = t.office_events.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(e.payload)
+                .where(e.office_id == self.office_id, e.seq > seq)
+                .order_by(e.seq)
+                .limit(limit)
+            )
+            return [dict(r.payload) for r in rows]
+
+    def current_seq(self) -> int:
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(t.offices.c.seq).where(t.offices.c.id == self.office_id)
+            ).scalar_one_or_none()
+            return int(value or 0)

@@ -1,0 +1,201 @@
+"""Database schema (SQLAlchemy Core). Times are stored as naive UTC and read back aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite has no 64-bit autoincrement alias other than INTEGER PRIMARY KEY.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("config", JSON, nullable=False),
+    Column("seq", BigInteger, nullable=False, default=0),
+    Column("closed_through", Date, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+counter_states = Table(
+    "counter_states",
+    metadata,
+    Column("office_id", String(40), ForeignKey("offices.id"), primary_key=True),
+    Column("counter_id", String(40), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+number_sequences = Table(
+    "number_sequences",
+    metadata,
+    Column("office_id", String(40), ForeignKey("offices.id"), primary_key=True),
+    Column("category_id", String(40), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("origin_category_id", String(40), nullable=False),
+    Column("category_id", String(40), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("display_number", String(16), nullable=False),
+    Column("public_id", String(64), nullable=False, unique=True),
+    Column("priority", String(16), nullable=False),
+    Column("priority_rank", Integer, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("called_at", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("counter_id", String(40)),
+    Column("recall_count", Integer, nullable=False, default=0),
+    Column("device", String(80)),
+    # Whether the slip came out (printed / failed) and why not; kept with the ticket.
+    Column("print_outcome", String(16)),
+    Column("print_reason", String(40)),
+    Column("printed_at", UTCDateTime),
+    UniqueConstraint("office_id", "business_date", "origin_category_id", "number"),
+    Index("ix_tickets_queue", "office_id", "business_date", "state", "category_id"),
+)
+
+ticket_transitions = Table(
+    "ticket_transitions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("office_id", String(40), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("category_id", String(40), nullable=False),
+    Column("from_category_id", String(40)),
+    Column("counter_id", String(40)),
+    Column("actor", String(80)),
+    Column("service_minutes", Float),
+)
+
+service_stats = Table(
+    "service_stats",
+    metadata,
+    Column("office_id", String(40), ForeignKey("offices.id"), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("category_id", String(40), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("total_minutes", Float, nullable=False),
+)
+
+office_events = Table(
+    "office_events",
+    metadata,
+    Column("office_id", String(40), ForeignKey("offices.id"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", IdType, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime),
+    # Last health report (e.g. the kiosk's printer: online, paper, cover), no personal data.
+    Column("health", JSON),
+    Column("health_at", UTCDateTime),
+)
+
+# Personal data a visitor brought for the clerk (prefilled request forms). Deleted at day close.
+ticket_attachments = Table(
+    "ticket_attachments",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("business_date", Date, nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket boundary (FastAPI). Translates requests to use cases and errors to JSON."""

@@ -1,0 +1,116 @@
+"""The composition root of the server: `create_app(settings)` wires every part."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from queue_server.adapters.accounts import Accounts
+from queue_server.adapters.database import create_database_engine
+from queue_server.adapters.event_bus import EventBus, create_bus
+from queue_server.adapters.office_file import parse_office
+from queue_server.adapters.offices import office_ids
+from queue_server.adapters.slip_printer import EscposSlipPrinter
+from queue_server.adapters.sql_store import SqlStoreFactory
+from queue_server.api import errors, routes, ws
+from queue_server.api.deps import Container
+from queue_server.api.realtime import Hub
+from queue_server.domain.errors import InvalidConfiguration
+from queue_server.service.ports import Clock, SystemClock
+from queue_server.service.queue import QueueService
+from queue_server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _office_id(settings: ServerSettings, engine: Engine) -> str:
+    known = office_ids(engine)
+    if settings.office_id:
+        if settings.office_id not in known:
+            raise InvalidConfiguration(f"office {settings.office_id!r} is not loaded")
+        return settings.office_id
+    if not known:
+        raise InvalidConfiguration("no office is loaded: run `madoguchi office load FILE` first")
+    if len(known) > 1:
+        raise InvalidConfiguration(
+            f"several offices are loaded ({', '.join(known)}): set MADOGUCHI_OFFICE_ID"
+        )
+    return known[0]
+
+
+async def _close_days(service: QueueService, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(service.close_day_if_due)
+        except Exception as exc:  # keep the loop alive; the next use also closes the day
+            logger.warning("day close check failed (%s)", type(exc).__name__)
+
+
+def create_app(
+    settings: ServerSettings,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    bus: EventBus | None = None,
+) -> FastAPI:
+    """Build the application for one office; the database must be migrated and the office loaded."""
+    clock = clock or SystemClock()
+    database_url = settings.resolved_database_url()
+    engine = engine or create_database_engine(database_url)
+    bus = bus or create_bus(settings.event_bus, database_url)
+    office_id = _office_id(settings, engine)
+    stores = SqlStoreFactory(engine, office_id, bus)
+    service = QueueService(
+        stores,
+        clock,
+        parse_office,
+        settings.public_base_url,
+        slip_printer=EscposSlipPrinter(settings.data_dir),
+    )
+    hub = Hub(
+        office_id,
+        bus,
+        stores.events_after,
+        stores.current_seq,
+        service.status,
+        check_seconds=settings.catch_up_seconds,
+        status_interval=settings.status_interval_seconds,
+    )
+    container = Container(
+        settings=settings,
+        service=service,
+        accounts=Accounts(engine, clock, settings.staff_token_hours),
+        stores=stores,
+        hub=hub,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
+        closer = asyncio.create_task(_close_days(service, settings.day_close_check_seconds))
+        try:
+            yield
+        finally:
+            closer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closer
+            await hub.stop()
+
+    app = FastAPI(
+        title="Madoguchi queue server",
+        version="1",
+        description="Numbered tickets, counters and real-time status for a city-hall office.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    app.include_router(routes.router)
+    app.include_router(routes.pages)
+    app.include_router(ws.router)
+    return app

@@ -1,0 +1,307 @@
+"""The HTTP API (v1). Thin: validate, call one use case, shape the answer."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep
+from queue_server.api.errors import ApiError
+from queue_server.domain.office import LANGUAGES
+from queue_server.domain.ticket import Action, Priority
+from queue_server.service.jsonable import jsonable
+from queue_server.service.queue import TicketView
+
+router = APIRouter(prefix="/api/v1")
+pages = APIRouter()
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueRequest(_Body):
+    category_id: str = Field(min_length=1, max_length=40, examples=["certificates"])
+    language: str = Field(default="ja", examples=list(LANGUAGES))
+    priority: Literal["normal", "assistance"] = "normal"
+
+
+class TicketOut(BaseModel):
+    id: int
+    public_id: str
+    number: str = Field(examples=["A-012"])
+    category_id: str
+    priority: str
+    language: str
+    state: str
+    business_date: str
+    issued_at: datetime
+    called_at: datetime | None
+    counter_id: str | None
+    counter_number: int | None
+    recall_count: int
+    ahead: int
+    estimated_wait_minutes: int | None
+    estimate_low_minutes: int | None
+    estimate_high_minutes: int | None
+    status_url: str
+    print_outcome: str | None = None
+    print_reason: str | None = None
+
+
+class TicketEnvelope(BaseModel):
+    ticket: TicketOut
+
+
+class TransferRequest(_Body):
+    category_id: str = Field(min_length=1, max_length=40)
+
+
+class CallRequest(_Body):
+    counter_id: str = Field(min_length=1, max_length=40)
+
+
+class CallNextRequest(_Body):
+    finish_current: bool = False
+
+
+class CounterStateRequest(_Body):
+    state: Literal["open", "paused", "closed"]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    role: str
+
+
+def _ticket_json(c: ContainerDep, view: TicketView) -> dict[str, Any]:
+    return {"ticket": jsonable(view, c.service.zone)}
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+def log_in(
+    c: ContainerDep, username: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> dict[str, Any]:
+    """OAuth2 password flow for staff: returns a bearer token."""
+    token, staff, expires = c.accounts.log_in(username, password)
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_at": expires,
+        "role": staff.role,
+    }
+
+
+@router.post("/tickets", status_code=201, response_model=TicketEnvelope, tags=["tickets"])
+def issue_ticket(c: ContainerDep, who: IssuerDep, body: IssueRequest) -> dict[str, Any]:
+    """Issue the next number of a category (kiosk device token or staff)."""
+    view = c.service.issue_ticket(
+        body.category_id, body.language, Priority(body.priority), who.name
+    )
+    return _ticket_json(c, view)
+
+
+@router.get("/tickets/by-public-id/{public_id}", tags=["public"])
+def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]:
+    """A ticket's state, people ahead, estimate and counter (the slip's QR). Public."""
+    view = c.service.ticket_by_public_id(public_id)
+    return {"ticket": jsonable(view.public(), c.service.zone)}
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketEnvelope, tags=["tickets"])
+def get_ticket(c: ContainerDep, _: ClerkDep, ticket_id: int) -> dict[str, Any]:
+    return _ticket_json(c, c.service.ticket(ticket_id))
+
+
+class PrintOutcomeRequest(_Body):
+    outcome: Literal["printed", "failed"]
+    reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")
+    printer_status: dict[str, Any] | None = None
+
+
+class HealthRequest(_Body):
+    printer: dict[str, str | bool | None] | None = None
+
+
+class ReprintRequest(_Body):
+    printer_id: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/tickets/{ticket_id}/print-outcome", tags=["printing"])
+def print_outcome(
+    c: ContainerDep, who: IssuerDep, ticket_id: int, body: PrintOutcomeRequest
+) -> dict[str, Any]:
+    """The kiosk reports whether the slip came out. On failure the answer carries what the kiosk
+    shows instead (number and QR target), and staff get a `ticket.print_failed` alert."""
+    view = c.service.record_print(ticket_id, body.outcome, body.reason, who.name)
+    if body.printer_status is not None and who.device is not None:
+        c.service.report_health(who.device.name, {"printer": body.printer_status})
+    answer: dict[str, Any] = {"ticket": jsonable(view, c.service.zone)}
+    if body.outcome == "failed":
+        answer["fallback"] = {
+            "number": view.number,
+            "status_url": view.status_url,
+            "message_ja": "番号札を印刷できませんでした。この画面の番号をお控えいただくか、"
+            "QRコードを読み取ってください。",
+            "message_en": "The slip could not be printed. Please note the number on the screen"
+            " or scan the QR code.",
+        }
+    return answer
+
+
+@router.post("/tickets/{ticket_id}/reprint", tags=["printing"])
+def reprint(c: ContainerDep, who: ClerkDep, ticket_id: int, body: ReprintRequest) -> dict[str, Any]:
+    """Print the ticket's slip again on one of the office's printers (now, or not at all)."""
+    result: dict[str, Any] = jsonable(
+        c.service.reprint(ticket_id, body.printer_id, who.name), c.service.zone
+    )
+    return result
+
+
+@router.get("/printers", tags=["printing"])
+def printers(c: ContainerDep, _: ClerkDep) -> dict[str, Any]:
+    """Printers the server can print on."""
+    return {"printers": c.service.printers()}
+
+
+@router.post("/devices/me/health", tags=["devices"])
+def device_health(c: ContainerDep, who: CallerDep, body: HealthRequest) -> dict[str, Any]:
+    """A kiosk or board reports its health (e.g. its printer: online, paper, cover)."""
+    if who.device is None:
+        raise ApiError(403, "forbidden", "only devices report their health")
+    changed = c.service.report_health(who.device.name, body.model_dump(exclude_none=True))
+    return {"device": who.device.name, "changed": changed}
+
+
+@router.get("/devices", tags=["devices"])
+def devices(c: ContainerDep, _: ClerkDep) -> dict[str, Any]:
+    """Kiosks and boards with their last health report: printer alerts for staff."""
+    return {"devices": jsonable(c.service.devices(), c.service.zone)}
+
+
+_ACTIONS = {a.value: a for a in Action if a not in (Action.ISSUE, Action.CALL, Action.CLOSE_OUT)}
+
+
+@router.post("/tickets/{ticket_id}/{action}", response_model=TicketEnvelope, tags=["tickets"])
+def act_on_ticket(
+    c: ContainerDep,
+    who: ClerkDep,
+    ticket_id: int,
+    action: str,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Clerk actions: call (body `counter_id`), recall, start, finish, no-show, return,
+    transfer (body `category_id`), hold, resume, cancel."""
+    if action == "call":
+        call = CallRequest.model_validate(body or {})
+        return _ticket_json(c, c.service.call_ticket(ticket_id, call.counter_id, who.name))
+    if action not in _ACTIONS:
+        raise ApiError(
+            404,
+            "unknown_action",
+            f"unknown action {action!r}; use one of call, {', '.join(_ACTIONS)}",
+        )
+    category_id = None
+    if _ACTIONS[action] is Action.TRANSFER:
+        category_id = TransferRequest.model_validate(body or {}).category_id
+    elif body:
+        raise ApiError(422, "validation_error", f"{action} takes no request body")
+    return _ticket_json(c, c.service.act(ticket_id, _ACTIONS[action], who.name, category_id))
+
+
+@router.post(
+    "/counters/{counter_id}/call-next",
+    response_model=TicketEnvelope,
+    tags=["counters"],
+    responses={204: {"description": "nobody this counter serves is waiting"}},
+)
+def call_next(
+    c: ContainerDep, who: ClerkDep, counter_id: str, body: CallNextRequest | None = None
+) -> Any:
+    """Call the next ticket for this counter (its categories in priority order, then oldest).
+
+    `{"finish_current": true}` first finishes the ticket at the counter, in the same step."""
+    finish = body.finish_current if body is not None else False
+    view = c.service.call_next(counter_id, who.name, finish_current=finish)
+    if view is None:
+        return Response(status_code=204)
+    return _ticket_json(c, view)
+
+
+@router.post("/counters/{counter_id}/state", tags=["counters"])
+def set_counter_state(
+    c: ContainerDep, who: ClerkDep, counter_id: str, body: CounterStateRequest
+) -> dict[str, Any]:
+    """Open, pause or close a counter."""
+    return {"counter": c.service.set_counter_state(counter_id, body.state, who.name)}
+
+
+@router.get("/queue", tags=["counters"])
+def waiting(c: ContainerDep, _: ClerkDep, category_id: str | None = None) -> dict[str, Any]:
+    """Today's waiting tickets in call order, with estimates (clerks)."""
+    return {"tickets": jsonable(c.service.waiting(category_id), c.service.zone)}
+
+
+@router.get("/status", tags=["public"])
+def status(c: ContainerDep) -> JSONResponse:
+    """Per category: waiting, numbers called and where, estimate; per counter its state. Public."""
+    return JSONResponse(jsonable(c.service.status(), c.service.zone))
+
+
+@router.get("/office", tags=["public"])
+def office(c: ContainerDep) -> JSONResponse:
+    """The office configuration for kiosks and pages: categories, names, hours. Public."""
+    return JSONResponse(jsonable(c.service.office_info(), c.service.zone))
+
+
+@router.get("/health", tags=["public"])
+async def health(c: ContainerDep) -> dict[str, Any]:
+    seq = await run_in_threadpool(c.stores.current_seq)
+    return {"ok": True, "seq": seq, "subscribers": c.hub.subscriber_count}
+
+
+@pages.get("/t/{public_id}", response_class=HTMLResponse, include_in_schema=False)
+def ticket_page(c: ContainerDep, public_id: str) -> HTMLResponse:
+    """Minimal status page for the slip's QR (residents' pages replace it)."""
+    view = c.service.ticket_by_public_id(public_id)
+    labels = {
+        "issued": "お待ちください",
+        "called": "お呼びしています",
+        "serving": "受付中",
+        "on_hold": "保留中",
+        "done": "完了",
+        "no_show": "不在",
+        "cancelled": "取消",
+    }
+    wait = "—" if view.estimated_wait_minutes is None else f"約{view.estimated_wait_minutes}分"
+    where = (
+        f"{view.counter_number}番窓口へお越しください"
+        if view.counter_number and view.state == "called"
+        else ""
+    )
+    return HTMLResponse(
+        _TICKET_PAGE.format(
+            number=html.escape(view.number),
+            state=html.escape(f"{labels.get(view.state, view.state)} {where}"),
+            ahead=view.ahead,
+            wait=html.escape(wait),
+        )
+    )
+
+
+_TICKET_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="15"><title>受付番号 {number}</title></head>
+<body style="font-family:sans-serif;text-align:center">
+<h1>受付番号 <span id="number">{number}</span></h1><p id="state">{state}</p>
+<p>あなたの前に <strong id="ahead">{ahead}</strong> 人 /
+待ち時間 <strong id="wait">{wait}</strong></p>
+</body></html>"""

@@ -1,0 +1,171 @@
+"""WebSocket channels: a snapshot first, then every event in seq order, heartbeats in between.
+
+Protocol (JSON text frames):
+- client -> server: `{"type": "hello", "token": "..."}` first on the board, kiosk and clerk
+  channels (tokens stay out of URLs and access logs); `{"type": "ping"}`; `{"type": "resync"}`.
+- server -> client: `{"type": "snapshot", "seq", "status"}`, then `{"type": "event", "seq",
+  "event"}` with seq strictly increasing by one (what changed: a ticket issued, called...),
+  `{"type": "status", "seq", "status"}` shortly after events (fresh counts and estimates as of
+  that seq; replace the figures), `{"type": "heartbeat", "seq", "at"}` when idle, `{"type":
+  "pong"}`, and `{"type": "error", "code", "message"}` before a policy close.
+A client that sees a gap, or reconnects, sends `resync` (or reconnects) to get a new snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from queue_server.api.deps import Caller, Container, identify
+from queue_server.service.jsonable import jsonable
+
+router = APIRouter()
+CHANNELS = ("board", "clerk", "kiosk", "public")
+_HELLO_TIMEOUT = 10.0
+
+
+def allowed(channel: str, who: Caller | None) -> bool:
+    if channel == "public":
+        return True
+    if who is None:
+        return False
+    if channel == "clerk":
+        return who.staff is not None
+    return who.staff is not None or (who.device is not None and who.device.kind == channel)
+
+
+def project(channel: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Strip what an audience does not need: only clerks see internal ticket ids and device
+    details (printer alerts); others get the event's type and seq so their stream has no gap."""
+    if channel == "clerk":
+        return event
+    projected = {k: v for k, v in event.items() if k != "detail"}
+    if event.get("ticket"):
+        projected["ticket"] = {k: v for k, v in event["ticket"].items() if k != "id"}
+    return projected
+
+
+async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
+    await websocket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+
+async def _authenticate(websocket: WebSocket, channel: str, c: Container) -> bool:
+    if channel == "public":
+        return True
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), _HELLO_TIMEOUT)
+        hello = json.loads(raw)
+        token = (
+            hello.get("token") if isinstance(hello, dict) and hello.get("type") == "hello" else None
+        )
+    except (TimeoutError, json.JSONDecodeError):
+        token = None
+    who = await run_in_threadpool(identify, token, c.accounts) if isinstance(token, str) else None
+    if allowed(channel, who):
+        return True
+    await _send(
+        websocket,
+        {
+            "type": "error",
+            "code": "unauthorized",
+            "message": f"send {{'type': 'hello', 'token': ...}} with a token for {channel}",
+        },
+    )
+    await websocket.close(code=4401)
+    return False
+
+
+@router.websocket("/ws/{channel}")
+async def stream(websocket: WebSocket, channel: str) -> None:
+    c: Container = websocket.app.state.container
+    if channel not in CHANNELS:
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    if not await _authenticate(websocket, channel, c):
+        return
+    subscription = c.hub.subscribe()
+    control: asyncio.Queue[str] = asyncio.Queue()
+
+    async def receive() -> None:
+        while True:
+            try:
+                message = json.loads(await websocket.receive_text())
+            except json.JSONDecodeError:
+                continue
+            if isinstance(message, dict) and message.get("type") in ("ping", "resync"):
+                control.put_nowait(str(message["type"]))
+
+    receiver = asyncio.create_task(receive())
+    try:
+        last = await _snapshot(websocket, channel, c)
+        while True:
+            if subscription.overflowed:
+                subscription.overflowed = False
+                subscription.queue = asyncio.Queue(maxsize=subscription.queue.maxsize)
+                last = await _snapshot(websocket, channel, c)
+            get_event = asyncio.ensure_future(subscription.queue.get())
+            get_control = asyncio.ensure_future(control.get())
+            done, _ = await asyncio.wait(
+                {get_event, get_control, receiver},
+                timeout=c.settings.heartbeat_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for future in (get_event, get_control):
+                if future not in done:
+                    future.cancel()
+            if receiver in done:
+                break  # the client went away
+            if get_control in done:
+                if get_control.result() == "resync":
+                    last = await _snapshot(websocket, channel, c)
+                else:
+                    await _send(websocket, {"type": "pong", "seq": last})
+            if get_event in done:
+                kind, event = get_event.result()
+                if kind == "status":
+                    status = jsonable(event, c.service.zone)
+                    message = {"type": "status", "seq": status["seq"], "status": status}
+                    await _send(websocket, message)
+                    continue
+                seq = int(event["seq"])
+                if seq <= last:
+                    continue
+                if seq != last + 1:
+                    last = await _snapshot(websocket, channel, c)
+                    continue
+                await _send(
+                    websocket, {"type": "event", "seq": seq, "event": project(channel, event)}
+                )
+                last = seq
+            if not done:
+                await _send(
+                    websocket,
+                    {
+                        "type": "heartbeat",
+                        "seq": last,
+                        "at": jsonable(datetime.now(UTC), c.service.zone),
+                    },
+                )
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        c.hub.unsubscribe(subscription)
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await receiver
+
+
+async def _snapshot(websocket: WebSocket, channel: str, c: Container) -> int:
+    status = await run_in_threadpool(c.service.status)
+    seq = int(status["seq"])
+    await _send(
+        websocket, {"type": "snapshot", "seq": seq, "status": jsonable(status, c.service.zone)}
+    )
+    return seq

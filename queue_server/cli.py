@@ -1,0 +1,224 @@
+"""Server-side subcommands: serve, demo, db, users, devices, office."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEMO_PASSWORDS = {"clerk": "madoguchi-clerk", "admin": "madoguchi-admin"}
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from queue_server.settings import ServerSettings
+
+    settings = ServerSettings()
+    if getattr(args, "database_url", None):
+        settings = settings.model_copy(update={"database_url": args.database_url})
+    return settings
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from queue_server.adapters.database import create_database_engine, upgrade
+
+    engine = create_database_engine(_settings(args).resolved_database_url())
+    upgrade(engine)
+    return engine
+
+
+def _fail(message: str) -> int:
+    print(f"madoguchi: {message}", file=sys.stderr)
+    return 2
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    _engine(args)
+    print("database schema is up to date")
+    return 0
+
+
+def _load_demo_if_empty(engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    from queue_server.adapters.office_file import DEMO_OFFICE, read_office_file
+    from queue_server.adapters.offices import load_office, office_ids
+
+    if not office_ids(engine):
+        office = load_office(engine, read_office_file(DEMO_OFFICE), datetime.now(UTC))
+        print(f"loaded the demo office {office.id} ({office.names['ja']})")
+
+
+def _run(args: argparse.Namespace, engine: Any, banner: list[str]) -> int:
+    import uvicorn
+
+    from queue_server.api.app import create_app
+    from queue_server.domain.errors import DomainError
+
+    base = f"http://{args.host}:{args.port}"
+    settings = _settings(args)
+    if "MADOGUCHI_PUBLIC_BASE_URL" not in os.environ:
+        settings = settings.model_copy(update={"public_base_url": base})
+    try:
+        app = create_app(settings, engine=engine)
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"Madoguchi queue server on {base}")
+    print(f"  API docs (OpenAPI):  {base}/docs")
+    print(f"  public status:       {base}/api/v1/status")
+    for line in banner:
+        print(line)
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    _load_demo_if_empty(engine)
+    return _run(args, engine, [])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from queue_server.adapters.accounts import Accounts
+    from queue_server.adapters.office_file import DEMO_OFFICE, around_the_clock, read_office_file
+    from queue_server.adapters.offices import load_office
+    from queue_server.service.ports import SystemClock
+
+    engine = _engine(args)
+    office = load_office(engine, around_the_clock(read_office_file(DEMO_OFFICE)), datetime.now(UTC))
+    accounts = Accounts(engine, SystemClock())
+    for role, password in DEMO_PASSWORDS.items():
+        name = f"demo-{role}"
+        if accounts.user_exists(name):
+            accounts.set_password(name, password)
+        else:
+            accounts.add_user(name, role, password)
+    tokens = {}
+    for kind in ("kiosk", "board"):
+        name = f"demo-{kind}"
+        try:
+            tokens[kind] = accounts.rotate_device_token(name)
+        except Exception:
+            tokens[kind] = accounts.add_device(name, kind)[1]
+    banner = [
+        f"Demo office: {office.names['ja']} — open around the clock in demo mode.",
+        "Demo credentials (change them for real use):",
+        f"  clerk:  demo-clerk / {DEMO_PASSWORDS['clerk']}",
+        f"  admin:  demo-admin / {DEMO_PASSWORDS['admin']}",
+        f"  kiosk device token:  {tokens['kiosk']}",
+        f"  board device token:  {tokens['board']}",
+        "Try: POST /api/v1/auth/token (form username/password) in /docs, then Authorize.",
+    ]
+    return _run(args, engine, banner)
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from queue_server.adapters.accounts import Accounts
+    from queue_server.domain.errors import DomainError
+    from queue_server.service.ports import SystemClock
+
+    if not args.password_stdin:
+        return _fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = Accounts(_engine(args), SystemClock()).add_user(args.name, args.role, password)
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"added {user.role} {user.name}")
+    return 0
+
+
+def _devices_add(args: argparse.Namespace) -> int:
+    from queue_server.adapters.accounts import Accounts
+    from queue_server.domain.errors import DomainError
+    from queue_server.service.ports import SystemClock
+
+    try:
+        device, token = Accounts(_engine(args), SystemClock()).add_device(args.name, args.kind)
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"added {device.kind} {device.name}; its token (shown once):")
+    print(token)
+    return 0
+
+
+def _office_load(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from queue_server.adapters.office_file import read_office_file
+    from queue_server.adapters.offices import load_office
+    from queue_server.domain.errors import DomainError
+
+    try:
+        raw = read_office_file(Path(args.file))
+        office = load_office(_engine(args), raw, datetime.now(UTC))
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(
+        f"loaded office {office.id} ({office.names['ja']}): "
+        f"{len(office.categories)} categories, {len(office.counters)} counters"
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the server's subcommands to the `madoguchi` parser."""
+    db_parent = argparse.ArgumentParser(add_help=False)
+    db_parent.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (default: env MADOGUCHI_DATABASE_URL, else SQLite in the data dir)",
+    )
+    net_parent = argparse.ArgumentParser(add_help=False)
+    net_parent.add_argument("--host", default="127.0.0.1")
+    net_parent.add_argument("--port", type=int, default=8000)
+    net_parent.add_argument("--log-level", default="info")
+
+    serve = sub.add_parser("serve", parents=[db_parent, net_parent], help="run the queue server")
+    serve.set_defaults(handler=_serve)
+    demo = sub.add_parser(
+        "demo",
+        parents=[db_parent, net_parent],
+        help="run the server with the demo office, demo staff and device tokens",
+    )
+    demo.set_defaults(handler=_demo)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", parents=[db_parent], help="migrate to the newest schema").set_defaults(
+        handler=_db_upgrade
+    )
+
+    users = sub.add_parser("users", help="staff accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    add_user = users.add_parser("add", parents=[db_parent], help="add a clerk or admin")
+    add_user.add_argument("name")
+    add_user.add_argument("--role", choices=["clerk", "admin"], required=True)
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    add_user.set_defaults(handler=_users_add)
+
+    devices = sub.add_parser("devices", help="kiosks and boards").add_subparsers(
+        dest="devices_command", required=True
+    )
+    add_device = devices.add_parser(
+        "add", parents=[db_parent], help="register a device; prints its token"
+    )
+    add_device.add_argument("name")
+    add_device.add_argument("--kind", choices=["kiosk", "board"], required=True)
+    add_device.set_defaults(handler=_devices_add)
+
+    office = sub.add_parser("office", help="office configuration").add_subparsers(
+        dest="office_command", required=True
+    )
+    load = office.add_parser(
+        "load", parents=[db_parent], help="load or replace an office file (TOML)"
+    )
+    load.add_argument("file")
+    load.set_defaults(handler=_office_load)

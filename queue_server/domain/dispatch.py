@@ -1,0 +1,27 @@
+"""Which waiting ticket a counter calls next.
+
+A counter serves its categories in priority order; within one category the queue is ordered by
+ticket priority, then by the time the ticket joined the queue (oldest first), then by number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from queue_server.domain.office import Counter
+from queue_server.domain.ticket import Priority, Ticket
+
+
+def queue_key(priority: Priority, queued_at: datetime, number: int) -> tuple[int, datetime, int]:
+    """Order within one category's queue: ticket priority, then oldest first."""
+    return (priority.rank, queued_at, number)
+
+
+def choose_next(counter: Counter, head_of: Callable[[str], Ticket | None]) -> Ticket | None:
+    """The ticket `counter` calls next, given the head of each category's queue."""
+    for category_id in counter.categories:
+        head = head_of(category_id)
+        if head is not None:
+            return head
+    return None

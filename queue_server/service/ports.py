@@ -1,0 +1,137 @@
+"""What the service layer needs from the outside world, as protocols."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from queue_server.domain.office import Office, PrinterConfig
+from queue_server.domain.ticket import Ticket
+
+#: Turns the stored office configuration into the domain `Office` (validating it).
+OfficeParser = Callable[[dict[str, Any]], Office]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock tests and simulations move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = moment
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    id: str
+    seq: int
+    closed_through: date | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RecentCall:
+    display_number: str
+    category_id: str
+    counter_id: str
+    at: datetime
+    recall: bool
+
+
+class QueueStore(Protocol):
+    """One database transaction on one office's queue."""
+
+    def office(self) -> OfficeRecord: ...
+    def office_config(self) -> dict[str, Any]: ...
+    def next_seq(self) -> int: ...
+    def append_event(
+        self, seq: int, kind: str, at: datetime, payload: Mapping[str, Any]
+    ) -> None: ...
+    def set_closed_through(self, day: date) -> None: ...
+
+    def last_number(self, category_id: str, day: date) -> int | None: ...
+    def set_last_number(self, category_id: str, day: date, number: int) -> None: ...
+    def last_numbers(self, day: date) -> dict[str, int]: ...
+
+    def add_ticket(self, ticket: Ticket, device: str | None) -> None: ...
+    def save_ticket(self, ticket: Ticket, actor: str | None) -> None: ...
+    def ticket(self, ticket_id: int) -> Ticket | None: ...
+    def ticket_by_public_id(self, public_id: str) -> Ticket | None: ...
+    def head_of_queue(self, category_id: str, day: date) -> Ticket | None: ...
+    def tickets_at_counter(self, counter_id: str, day: date) -> list[Ticket]: ...
+    def occupied_counters(self, day: date) -> list[Ticket]: ...
+    def open_tickets_through(self, day: date) -> list[Ticket]: ...
+    def waiting(self, day: date, category_id: str | None = None) -> list[Ticket]: ...
+    def waiting_counts(self, day: date) -> dict[str, int]: ...
+    def rank(self, ticket: Ticket) -> int: ...
+    def recent_calls(self, day: date, limit: int) -> list[RecentCall]: ...
+
+    def set_print_outcome(
+        self, ticket: Ticket, outcome: str, reason: str | None, at: datetime
+    ) -> None: ...
+
+    def device_health(self, name: str) -> dict[str, Any] | None: ...
+    def set_device_health(self, name: str, health: Mapping[str, Any], at: datetime) -> None: ...
+    def devices(self) -> list[dict[str, Any]]: ...
+
+    def counter_states(self) -> dict[str, str]: ...
+    def set_counter_state(self, counter_id: str, state: str, at: datetime) -> None: ...
+
+    def add_service_sample(self, category_id: str, day: date, minutes: float) -> None: ...
+    def service_totals(self, day: date) -> dict[str, tuple[int, float]]: ...
+
+    def attach(self, ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None: ...
+    def attachments(self, ticket: Ticket) -> list[dict[str, Any]]: ...
+    def delete_attachments_through(self, day: date) -> int: ...
+
+    def commit(self) -> None: ...
+
+
+class SlipPrinter(Protocol):
+    """Prints a ticket's slip on one of the office's printers (the server's own printing)."""
+
+    def print_ticket(
+        self, printer: PrinterConfig, office: Office, ticket: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Print now or fail; returns the outcome (`outcome`, `reason`, `code`, status)."""
+        ...
+
+
+class StoreFactory(Protocol):
+    def write(self) -> AbstractContextManager[QueueStore]:
+        """A transaction holding the office's write lock; events publish after commit."""
+        ...
+
+    def read(self) -> AbstractContextManager[QueueStore]:
+        """A read-only transaction on one consistent snapshot."""
+        ...
+
+
+EventRows = Sequence[tuple[int, Mapping[str, Any]]]

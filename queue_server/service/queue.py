@@ -1,0 +1,820 @@
+"""The queue's use cases. Each write runs in one transaction that holds the office lock, records
+one event with the office's next `seq`, and is published only after it commits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from queue_server.domain.dispatch import choose_next
+from queue_server.domain.errors import (
+    CategoryNotServed,
+    CounterBusy,
+    DailyCapReached,
+    DomainError,
+    IllegalTransition,
+    NotFound,
+    NumberRangeExhausted,
+    OfficeClosed,
+)
+from queue_server.domain.estimate import (
+    CounterSnapshot,
+    Estimates,
+    QueueSnapshot,
+    WaitEstimate,
+    WaitEstimator,
+    forward_estimate,
+    learn_service_minutes,
+)
+from queue_server.domain.office import LANGUAGES, Category, Office
+from queue_server.domain.ticket import (
+    AT_COUNTER_STATES,
+    Action,
+    Priority,
+    Ticket,
+    TicketState,
+)
+from queue_server.service.jsonable import jsonable
+from queue_server.service.ports import (
+    Clock,
+    OfficeParser,
+    OfficeRecord,
+    QueueStore,
+    SlipPrinter,
+    StoreFactory,
+)
+
+T = TypeVar("T")
+COUNTER_STATES = ("open", "paused", "closed")
+RECENT_CALLS = 10
+
+
+PRINT_OUTCOMES = ("printed", "failed")
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+    status = 422
+    message_ja = "入力内容に誤りがあります。"
+
+
+class UnsupportedLanguage(DomainError):
+    code = "unsupported_language"
+    status = 422
+    message_ja = "対応していない言語です。"
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as staff and the issuing kiosk see it (no personal data)."""
+
+    id: int
+    public_id: str
+    number: str
+    category_id: str
+    priority: str
+    language: str
+    state: str
+    business_date: date
+    issued_at: datetime
+    called_at: datetime | None
+    counter_id: str | None
+    counter_number: int | None
+    recall_count: int
+    ahead: int
+    estimated_wait_minutes: int | None
+    estimate_low_minutes: int | None
+    estimate_high_minutes: int | None
+    status_url: str
+    print_outcome: str | None = None
+    print_reason: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The view for anyone holding the slip's QR: no internal id."""
+        return {
+            "number": self.number,
+            "category_id": self.category_id,
+            "state": self.state,
+            "issued_at": self.issued_at,
+            "called_at": self.called_at,
+            "counter_id": self.counter_id,
+            "counter_number": self.counter_number,
+            "recall_count": self.recall_count,
+            "ahead": self.ahead,
+            "estimated_wait_minutes": self.estimated_wait_minutes,
+            "estimate_low_minutes": self.estimate_low_minutes,
+            "estimate_high_minutes": self.estimate_high_minutes,
+        }
+
+
+_EVENT_KINDS = {
+    Action.NO_SHOW: "ticket.no_show",
+    Action.RETURN: "ticket.returned",
+    Action.TRANSFER: "ticket.transferred",
+    Action.HOLD: "ticket.held",
+    Action.RESUME: "ticket.resumed",
+    Action.CANCEL: "ticket.cancelled",
+    Action.RECALL: "ticket.recalled",
+    Action.START: "ticket.started",
+    Action.FINISH: "ticket.finished",
+}
+
+
+@dataclass(frozen=True)
+class _Queue:
+    snapshot: QueueSnapshot
+    estimates: Estimates
+    occupied: list[Ticket]  # tickets called to or served at a counter
+    counter_states: dict[str, str]
+
+
+def _minutes(estimate: WaitEstimate | None) -> tuple[int | None, int | None, int | None]:
+    if estimate is None:
+        return (None, None, None)
+    return estimate.rounded()
+
+
+class QueueService:
+    """Issue, call and move tickets; compute the public status."""
+
+    def __init__(
+        self,
+        stores: StoreFactory,
+        clock: Clock,
+        parse_office: OfficeParser,
+        public_base_url: str,
+        estimator: WaitEstimator = forward_estimate,
+        slip_printer: SlipPrinter | None = None,
+    ) -> None:
+        self._slip_printer = slip_printer
+        self._stores = stores
+        self._clock = clock
+        self._parse_office = parse_office
+        self._public_base_url = public_base_url.rstrip("/")
+        self._estimator = estimator
+        self._office_cache: tuple[datetime, Office] | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The office's time zone (for showing times)."""
+        cached = self._office_cache
+        return cached[1].zone if cached is not None else ZoneInfo("Asia/Tokyo")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _office(self, store: QueueStore, record: OfficeRecord) -> Office:
+        cached = self._office_cache
+        if cached is not None and cached[0] == record.updated_at:
+            return cached[1]
+        office = self._parse_office(store.office_config())
+        self._office_cache = (record.updated_at, office)
+        return office
+
+    def status_url(self, public_id: str) -> str:
+        return f"{self._public_base_url}/t/{public_id}"
+
+    def _write(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
+        now = self._clock.now()
+        with self._stores.write() as store:
+            record = store.office()
+            office = self._office(store, record)
+            self._close_day_if_due(store, office, record, now)
+            result = work(store, office, now)
+            store.commit()
+        return result
+
+    def _read(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
+        now = self._clock.now()
+        with self._stores.read() as store:
+            record = store.office()
+            office = self._office(store, record)
+            if self._close_due(office, record, now) is None:
+                return work(store, office, now)
+        # The first use of a new business date closes the previous one before anything is read.
+        return self._write(work)
+
+    def _emit(
+        self,
+        store: QueueStore,
+        office: Office,
+        now: datetime,
+        kind: str,
+        *,
+        ticket: Ticket | None = None,
+        counter_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record one event with the office's next seq: what changed, no personal data.
+
+        Figures derived from the whole queue (counts, estimates) are not computed here, under
+        the office lock, but by `status()` after the commit, at most a few times a second.
+        """
+        seq = store.next_seq()
+        payload: dict[str, Any] = {
+            "seq": seq,
+            "type": kind,
+            "at": now,
+            "ticket": _event_ticket(ticket, office) if ticket is not None else None,
+            "counter_id": counter_id,
+        }
+        if detail:
+            payload["detail"] = dict(detail)
+        store.append_event(seq, kind, now, jsonable(payload, office.zone))
+
+    def _view_after(self, ticket: Ticket) -> TicketView:
+        """The ticket as it stands after a write committed, read without holding the lock."""
+        assert ticket.id is not None
+        return self.ticket(ticket.id)
+
+    def _view(
+        self, store: QueueStore, office: Office, ticket: Ticket, estimates: Estimates | None
+    ) -> TicketView:
+        assert ticket.id is not None
+        ahead = 0
+        estimate: WaitEstimate | None = None
+        if ticket.state is TicketState.ISSUED:
+            ahead = store.rank(ticket)
+            if estimates is None:
+                estimates = self._estimates(store, office, self._clock.now())
+            estimate = estimates.for_rank(ticket.category_id, ahead)
+        elif ticket.state in AT_COUNTER_STATES:
+            estimate = WaitEstimate(0.0, 0.0, 0.0)
+        minutes, low, high = _minutes(estimate)
+        counter_number = office.counter(ticket.counter_id).number if ticket.counter_id else None
+        return TicketView(
+            id=ticket.id,
+            public_id=ticket.public_id,
+            number=ticket.display_number,
+            category_id=ticket.category_id,
+            priority=ticket.priority.value,
+            language=ticket.language,
+            state=ticket.state.value,
+            business_date=ticket.business_date,
+            issued_at=ticket.issued_at,
+            called_at=ticket.called_at,
+            counter_id=ticket.counter_id,
+            counter_number=counter_number,
+            recall_count=ticket.recall_count,
+            ahead=ahead,
+            estimated_wait_minutes=minutes,
+            estimate_low_minutes=low,
+            estimate_high_minutes=high,
+            status_url=self.status_url(ticket.public_id),
+            print_outcome=ticket.print_outcome,
+            print_reason=ticket.print_reason,
+        )
+
+    # -- day close ------------------------------------------------------------------------
+
+    @staticmethod
+    def _close_due(office: Office, record: OfficeRecord, now: datetime) -> date | None:
+        local = office.local(now)
+        today = local.date()
+        closed_today = office.day_close is not None and local.time() >= office.day_close
+        target = today if closed_today else today - timedelta(days=1)
+        if record.closed_through is None or record.closed_through < target:
+            return target
+        return None
+
+    def _close_day_if_due(
+        self, store: QueueStore, office: Office, record: OfficeRecord, now: datetime
+    ) -> None:
+        target = self._close_due(office, record, now)
+        if target is None:
+            return
+        for ticket in store.open_tickets_through(target):
+            ticket.close_out(now)
+            store.save_ticket(ticket, "day-close")
+        store.delete_attachments_through(target)
+        store.set_closed_through(target)
+        self._emit(store, office, now, "day.closed")
+
+    def close_day_if_due(self) -> bool:
+        """Close out the business day when its close time has passed; True when it did."""
+        now = self._clock.now()
+        with self._stores.read() as store:
+            record = store.office()
+            due = self._close_due(self._office(store, record), record, now)
+        if due is None:
+            return False
+        self._write(lambda store, office, now: None)
+        return True
+
+    # -- use cases --------------------------------------------------------------------------
+
+    def issue_ticket(
+        self,
+        category_id: str,
+        language: str = "ja",
+        priority: Priority = Priority.NORMAL,
+        device: str | None = None,
+    ) -> TicketView:
+        """Give a visitor the next number of `category_id` for today."""
+        if language not in LANGUAGES:
+            raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
+            category = office.category(category_id)
+            reason = office.reception_closed_reason(category, now)
+            if reason is not None:
+                raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
+            day = office.business_date(now)
+            number = self._next_number(store, category, day)
+            ticket = Ticket.issue(
+                office_id=office.id,
+                business_date=day,
+                category_id=category.id,
+                number=number,
+                display_number=category.display_number(number),
+                public_id=secrets.token_urlsafe(16),
+                priority=priority,
+                language=language,
+                at=now,
+            )
+            store.add_ticket(ticket, device)
+            self._emit(store, office, now, "ticket.issued", ticket=ticket)
+            return ticket
+
+        return self._view_after(self._write(work))
+
+    @staticmethod
+    def _next_number(store: QueueStore, category: Category, day: date) -> int:
+        last = store.last_number(category.id, day)
+        issued = 0 if last is None else last - category.number_start + 1
+        if category.daily_cap is not None and issued >= category.daily_cap:
+            raise DailyCapReached(
+                f"{category.names['ja']}: today's {category.daily_cap} tickets are all issued"
+            )
+        if last is not None and last >= category.number_end:
+            last_display = category.display_number(category.number_end)
+            raise NumberRangeExhausted(
+                f"{category.names['ja']}: numbers up to {last_display} are used up today"
+            )
+        number = category.number_start if last is None else last + 1
+        store.set_last_number(category.id, day, number)
+        return number
+
+    def _counter_free(self, store: QueueStore, office: Office, counter_id: str, day: date) -> None:
+        busy = store.tickets_at_counter(counter_id, day)
+        if busy:
+            numbers = ", ".join(t.display_number for t in busy)
+            raise CounterBusy(
+                f"counter {office.counter(counter_id).number} still has {numbers}:"
+                " finish, transfer or mark it no-show first"
+            )
+
+    def _call(
+        self,
+        store: QueueStore,
+        office: Office,
+        now: datetime,
+        ticket: Ticket,
+        counter_id: str,
+        actor: str | None,
+    ) -> Ticket:
+        if store.counter_states().get(counter_id) != "open":
+            store.set_counter_state(counter_id, "open", now)
+        ticket.call(counter_id, now)
+        store.save_ticket(ticket, actor)
+        self._emit(store, office, now, "ticket.called", ticket=ticket, counter_id=counter_id)
+        return ticket
+
+    def call_next(
+        self, counter_id: str, actor: str | None = None, finish_current: bool = False
+    ) -> TicketView | None:
+        """Call the next ticket for `counter_id`, or None when nobody it serves is waiting.
+
+        With `finish_current`, the ticket at the counter is finished first, in the same
+        transaction (the clerk's one "next, please" button).
+        """
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Ticket | None:
+            counter = office.counter(counter_id)
+            day = office.business_date(now)
+            if finish_current:
+                for current in store.tickets_at_counter(counter.id, day):
+                    self._apply(store, office, now, current, Action.FINISH, actor, None)
+            self._counter_free(store, office, counter.id, day)
+            ticket = choose_next(counter, lambda c: store.head_of_queue(c, day))
+            if ticket is None:
+                return None
+            return self._call(store, office, now, ticket, counter.id, actor)
+
+        called = self._write(work)
+        return None if called is None else self._view_after(called)
+
+    def call_ticket(self, ticket_id: int, counter_id: str, actor: str | None = None) -> TicketView:
+        """Call one specific waiting ticket out of order."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
+            counter = office.counter(counter_id)
+            ticket = self._ticket(store, ticket_id)
+            if ticket.category_id not in counter.categories:
+                raise CategoryNotServed(
+                    f"counter {counter.number} does not serve {ticket.category_id!r}"
+                )
+            if ticket.state is not TicketState.ISSUED:
+                ticket.call(counter.id, now)  # raises the precise IllegalTransition
+            self._counter_free(store, office, counter.id, office.business_date(now))
+            return self._call(store, office, now, ticket, counter.id, actor)
+
+        return self._view_after(self._write(work))
+
+    @staticmethod
+    def _ticket(store: QueueStore, ticket_id: int) -> Ticket:
+        ticket = store.ticket(ticket_id)
+        if ticket is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        return ticket
+
+    def act(
+        self,
+        ticket_id: int,
+        action: Action,
+        actor: str | None = None,
+        category_id: str | None = None,
+    ) -> TicketView:
+        """Apply a clerk's action (recall, start, finish, ...) to a ticket."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
+            ticket = self._ticket(store, ticket_id)
+            self._apply(store, office, now, ticket, action, actor, category_id)
+            return ticket
+
+        return self._view_after(self._write(work))
+
+    def _apply(
+        self,
+        store: QueueStore,
+        office: Office,
+        now: datetime,
+        ticket: Ticket,
+        action: Action,
+        actor: str | None,
+        category_id: str | None,
+    ) -> None:
+        counter_id = ticket.counter_id
+        if action is Action.RECALL:
+            ticket.recall(now)
+        elif action is Action.START:
+            ticket.start(now)
+        elif action is Action.FINISH:
+            ticket.finish(now)
+        elif action is Action.NO_SHOW:
+            ticket.no_show(now)
+        elif action is Action.RETURN:
+            if ticket.business_date != office.business_date(now):
+                raise IllegalTransition("a no-show can only come back on the same day")
+            ticket.come_back(now)
+        elif action is Action.TRANSFER:
+            if category_id is None:
+                raise IllegalTransition("transfer needs the target category_id")
+            office.category(category_id)
+            ticket.transfer(category_id, now)
+        elif action is Action.HOLD:
+            ticket.hold(now)
+        elif action is Action.RESUME:
+            if ticket.state is TicketState.ON_HOLD and ticket.counter_id is not None:
+                self._counter_free(store, office, ticket.counter_id, ticket.business_date)
+            ticket.resume(now)
+        elif action is Action.CANCEL:
+            ticket.cancel(now)
+        else:
+            raise IllegalTransition(f"{action.value} is not a clerk action")
+        for transition in ticket.transitions:
+            if transition.service_minutes is not None:
+                category = transition.from_category_id or transition.category_id
+                store.add_service_sample(category, ticket.business_date, transition.service_minutes)
+        store.save_ticket(ticket, actor)
+        self._emit(store, office, now, _EVENT_KINDS[action], ticket=ticket, counter_id=counter_id)
+
+    def set_counter_state(
+        self, counter_id: str, state: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Open, pause or close a counter (affects calls and wait estimates)."""
+        if state not in COUNTER_STATES:
+            raise IllegalTransition(f"counter state must be one of {', '.join(COUNTER_STATES)}")
+
+        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
+            counter = office.counter(counter_id)
+            store.set_counter_state(counter.id, state, now)
+            self._emit(store, office, now, "counter.changed", counter_id=counter.id)
+            return {"id": counter.id, "number": counter.number, "state": state}
+
+        return self._write(work)
+
+    # -- printing and device health ---------------------------------------------------------
+
+    def record_print(
+        self, ticket_id: int, outcome: str, reason: str | None, device: str | None
+    ) -> TicketView:
+        """Keep whether a ticket's slip came out; a failure is published as an alert."""
+        if outcome not in PRINT_OUTCOMES:
+            raise InvalidRequest(f"outcome must be one of {', '.join(PRINT_OUTCOMES)}")
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
+            ticket = self._ticket(store, ticket_id)
+            ticket.print_outcome, ticket.print_reason = outcome, reason
+            store.set_print_outcome(ticket, outcome, reason, now)
+            kind = "ticket.printed" if outcome == "printed" else "ticket.print_failed"
+            self._emit(
+                store, office, now, kind, ticket=ticket, detail={"device": device, "reason": reason}
+            )
+            return ticket
+
+        return self._view_after(self._write(work))
+
+    def report_health(self, device: str, health: Mapping[str, Any]) -> bool:
+        """Store a device's health report; publish it when it changed. True when it changed."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> bool:
+            changed = store.device_health(device) != dict(health)
+            store.set_device_health(device, health, now)
+            if changed:
+                self._emit(
+                    store,
+                    office,
+                    now,
+                    "device.health",
+                    detail={"device": device, "health": dict(health)},
+                )
+            return changed
+
+        return self._write(work)
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Kiosks and boards with their last health report (printer alerts for staff)."""
+        return self._read(lambda store, office, now: store.devices())
+
+    def printers(self) -> list[dict[str, Any]]:
+        """The printers the server can print on (for reprints)."""
+        return self._read(
+            lambda store, office, now: [{"id": p.id, "name": p.name} for p in office.printers]
+        )
+
+    def reprint(self, ticket_id: int, printer_id: str, actor: str | None = None) -> dict[str, Any]:
+        """Print a ticket's slip again on one of the office's printers, now or not at all."""
+        if self._slip_printer is None:
+            raise InvalidRequest("this server has no printing configured")
+        view = self.ticket(ticket_id)
+        office = self._office_cache[1] if self._office_cache else None
+        assert office is not None
+        printer = office.printer(printer_id)
+        result = self._slip_printer.print_ticket(printer, office, jsonable(view, office.zone))
+        outcome = str(result.get("outcome", "failed"))
+        reason = result.get("reason")
+        updated = self.record_print(
+            ticket_id, outcome, None if reason is None else str(reason), actor
+        )
+        return {
+            "ticket": updated,
+            "print": result,
+            "printer": {"id": printer.id, "name": printer.name},
+        }
+
+    def attach(self, ticket_id: int, kind: str, data: Mapping[str, Any]) -> None:
+        """Keep personal data for the clerk with a ticket, until day close."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> None:
+            ticket = self._ticket(store, ticket_id)
+            if not ticket.is_open:
+                raise IllegalTransition(f"ticket {ticket.display_number} is closed")
+            store.attach(ticket, kind, data, now)
+
+        self._write(work)
+
+    def attachments(self, ticket_id: int) -> list[dict[str, Any]]:
+        return self._read(
+            lambda store, office, now: store.attachments(self._ticket(store, ticket_id))
+        )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: int) -> TicketView:
+        return self._read(
+            lambda store, office, now: self._view(
+                store, office, self._ticket(store, ticket_id), None
+            )
+        )
+
+    def ticket_by_public_id(self, public_id: str) -> TicketView:
+        def work(store: QueueStore, office: Office, now: datetime) -> TicketView:
+            ticket = store.ticket_by_public_id(public_id)
+            if ticket is None:
+                raise NotFound("no such ticket")
+            return self._view(store, office, ticket, None)
+
+        return self._read(work)
+
+    def waiting(self, category_id: str | None = None) -> list[TicketView]:
+        """Today's waiting tickets in queue order (for clerks)."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> list[TicketView]:
+            if category_id is not None:
+                office.category(category_id)
+            estimates = self._estimates(store, office, now)
+            day = office.business_date(now)
+            return [
+                self._view(store, office, t, estimates) for t in store.waiting(day, category_id)
+            ]
+
+        return self._read(work)
+
+    def status(self) -> dict[str, Any]:
+        """The public snapshot: waiting counts, calls, estimates, counters. No personal data."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
+            queue = self._queue(store, office, now)
+            return self._status(store, office, now, store.office().seq, queue)
+
+        return self._read(work)
+
+    def office_info(self) -> dict[str, Any]:
+        """What a kiosk or page needs to know about the office."""
+        return self._read(self._office_info)
+
+    # -- projections ------------------------------------------------------------------------
+
+    def _queue(self, store: QueueStore, office: Office, now: datetime) -> _Queue:
+        """Read the queue's state once and estimate every wait from it."""
+        day = office.business_date(now)
+        states = store.counter_states()
+        occupied_list = store.occupied_counters(day)
+        occupied = {t.counter_id: t for t in occupied_list}
+        counters = tuple(
+            CounterSnapshot(
+                id=c.id,
+                categories=c.categories,
+                available=states.get(c.id, "open") == "open",
+                busy_category=occupied[c.id].category_id if c.id in occupied else None,
+                busy_since=occupied[c.id].called_at if c.id in occupied else None,
+            )
+            for c in office.counters
+        )
+        learnt = learn_service_minutes(
+            {c.id: c.service_minutes for c in office.categories}, store.service_totals(day)
+        )
+        snapshot = QueueSnapshot(
+            now=now,
+            waiting=store.waiting_counts(day),
+            counters=counters,
+            service_minutes=learnt,
+            categories=tuple(c.id for c in office.categories),
+        )
+        return _Queue(snapshot, self._estimator(snapshot), occupied_list, states)
+
+    def _estimates(self, store: QueueStore, office: Office, now: datetime) -> Estimates:
+        return self._queue(store, office, now).estimates
+
+    def _status(
+        self, store: QueueStore, office: Office, now: datetime, seq: int, queue: _Queue
+    ) -> dict[str, Any]:
+        day = office.business_date(now)
+        waiting = queue.snapshot.waiting
+        estimates = queue.estimates
+        occupied = queue.occupied
+        states = queue.counter_states
+        last_numbers = store.last_numbers(day)
+        categories = []
+        for category in office.categories:
+            last = last_numbers.get(category.id)
+            issued = 0 if last is None else last - category.number_start + 1
+            reason = office.reception_closed_reason(category, now)
+            if reason is None and category.daily_cap is not None and issued >= category.daily_cap:
+                reason = "daily_cap_reached"
+            if reason is None and last is not None and last >= category.number_end:
+                reason = "number_range_exhausted"
+            minutes, low, high = _minutes(estimates.for_new_ticket(category.id))
+            categories.append(
+                {
+                    "id": category.id,
+                    "prefix": category.prefix,
+                    "waiting": waiting.get(category.id, 0),
+                    "issued_today": issued,
+                    "open": reason is None,
+                    "closed_reason": reason,
+                    "estimated_wait_minutes": minutes,
+                    "estimate_low_minutes": low,
+                    "estimate_high_minutes": high,
+                    "called": [
+                        _called(t, office) for t in occupied if t.category_id == category.id
+                    ],
+                }
+            )
+        by_counter = {t.counter_id: t for t in occupied}
+        counters = [
+            {
+                "id": c.id,
+                "number": c.number,
+                "state": states.get(c.id, "open"),
+                "ticket": _called(by_counter[c.id], office) if c.id in by_counter else None,
+            }
+            for c in office.counters
+        ]
+        recent = [
+            {
+                "number": call.display_number,
+                "category_id": call.category_id,
+                "counter_id": call.counter_id,
+                "counter_number": office.counter(call.counter_id).number,
+                "at": call.at,
+                "recall": call.recall,
+            }
+            for call in store.recent_calls(day, RECENT_CALLS)
+        ]
+        return {
+            "office_id": office.id,
+            "seq": seq,
+            "generated_at": now,
+            "business_date": day,
+            "open": office.is_open(now),
+            "categories": categories,
+            "counters": counters,
+            "recent_calls": recent,
+        }
+
+    def _office_info(self, store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
+        local = office.local(now)
+        hours = office.calendar.hours_on(local.date())
+        week = []
+        for offset in range(7):
+            day = local.date() + timedelta(days=offset)
+            day_hours = office.calendar.hours_on(day)
+            week.append(
+                {
+                    "date": day,
+                    "hours": str(day_hours) if day_hours else None,
+                    "closed_reason": office.calendar.closed_reason(day),
+                }
+            )
+        return {
+            "id": office.id,
+            "names": dict(office.names),
+            "timezone": office.timezone,
+            "languages": list(LANGUAGES),
+            "now": now,
+            "business_date": local.date(),
+            "open": office.is_open(now),
+            "hours_today": str(hours) if hours else None,
+            "week": week,
+            "closed_days": [
+                {"date": d, "reason": r}
+                for d, r in office.calendar.upcoming_closed_days(local.date(), 60)
+            ],
+            "categories": [
+                {
+                    "id": c.id,
+                    "names": dict(c.names),
+                    "prefix": c.prefix,
+                    "fee": c.fee,
+                    "daily_cap": c.daily_cap,
+                    "last_reception": c.last_reception.strftime("%H:%M")
+                    if c.last_reception
+                    else None,
+                    "waiting_area": dict(c.waiting_area),
+                    "form": c.form,
+                    "reservable": c.reservable,
+                    "open_now": office.reception_closed_reason(c, now) is None,
+                    "closed_reason": office.reception_closed_reason(c, now),
+                }
+                for c in office.categories
+            ],
+            "counters": [
+                {
+                    "id": c.id,
+                    "number": c.number,
+                    "names": dict(c.names),
+                    "categories": list(c.categories),
+                }
+                for c in office.counters
+            ],
+        }
+
+
+def _called(ticket: Ticket, office: Office) -> dict[str, Any]:
+    return {
+        "number": ticket.display_number,
+        "category_id": ticket.category_id,
+        "state": ticket.state.value,
+        "counter_id": ticket.counter_id,
+        "counter_number": office.counter(ticket.counter_id).number if ticket.counter_id else None,
+        "called_at": ticket.called_at,
+        "recall_count": ticket.recall_count,
+    }
+
+
+def _event_ticket(ticket: Ticket, office: Office) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "number": ticket.display_number,
+        "category_id": ticket.category_id,
+        "state": ticket.state.value,
+        "priority": ticket.priority.value,
+        "counter_id": ticket.counter_id,
+        "counter_number": office.counter(ticket.counter_id).number if ticket.counter_id else None,
+        "recall_count": ticket.recall_count,
+    }

@@ -1,0 +1,164 @@
+"""Helpers that build real servers: in-process (TestClient) and as separate processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from queue_server.adapters.accounts import Accounts
+from queue_server.adapters.database import create_database_engine, upgrade
+from queue_server.adapters.event_bus import EventBus
+from queue_server.adapters.office_file import DEMO_OFFICE, around_the_clock, read_office_file
+from queue_server.adapters.offices import load_office
+from queue_server.api.app import create_app
+from queue_server.service.ports import Clock, FakeClock, SystemClock
+from queue_server.settings import ServerSettings
+
+CLERK_PASSWORD = "clerk-password-1"
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@dataclass
+class Tokens:
+    clerks: list[str] = field(default_factory=list)
+    admin: str = ""
+    kiosk: str = ""
+    board: str = ""
+
+    @property
+    def clerk(self) -> str:
+        return self.clerks[0]
+
+
+def roomy_office() -> dict[str, Any]:
+    """The demo office, open all day, with large number ranges and no caps (stress tests)."""
+    raw = around_the_clock(read_office_file(DEMO_OFFICE))
+    for category in raw["categories"]:
+        category["numbers"] = "1-9999"
+        category.pop("daily_cap", None)
+    return raw
+
+
+def prepare(
+    url: str,
+    clock: Clock,
+    always_open: bool = False,
+    clerks: int = 1,
+    raw: dict[str, Any] | None = None,
+) -> tuple[Engine, Tokens]:
+    """Migrate, load the demo office, add staff and devices; return their tokens."""
+    engine = create_database_engine(url)
+    upgrade(engine)
+    if raw is None:
+        raw = read_office_file(DEMO_OFFICE)
+        raw = around_the_clock(raw) if always_open else raw
+    load_office(engine, raw, clock.now())
+    # Cheap hashing keeps fixtures fast; the server verifies with the parameters in the hash.
+    accounts = Accounts(
+        engine, clock, staff_token_hours=1000, hasher=PasswordHasher(time_cost=1, memory_cost=1024)
+    )
+    tokens = Tokens()
+    for i in range(clerks):
+        accounts.add_user(f"clerk{i}", "clerk", CLERK_PASSWORD)
+        tokens.clerks.append(accounts.log_in(f"clerk{i}", CLERK_PASSWORD)[0])
+    accounts.add_user("admin", "admin", ADMIN_PASSWORD)
+    tokens.admin = accounts.log_in("admin", ADMIN_PASSWORD)[0]
+    tokens.kiosk = accounts.add_device("kiosk-1", "kiosk")[1]
+    tokens.board = accounts.add_device("board-1", "board")[1]
+    return engine, tokens
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def app_client(
+    url: str, clock: FakeClock | None = None, bus: EventBus | None = None, **settings: Any
+) -> Iterator[tuple[TestClient, Tokens, Engine]]:
+    """The real app in-process (startup and shutdown run), on a real database."""
+    used_clock: Clock = clock or SystemClock()
+    engine, tokens = prepare(url, used_clock, always_open=clock is None)
+    app = create_app(
+        ServerSettings(
+            database_url=url, heartbeat_seconds=settings.pop("heartbeat_seconds", 1.0), **settings
+        ),
+        clock=used_clock,
+        engine=engine,
+        bus=bus,
+    )
+    with TestClient(app) as client:
+        yield client, tokens, engine
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server_process(
+    url: str, event_bus: str = "memory://", port: int | None = None
+) -> Iterator[str]:
+    """`madoguchi serve` as its own process; yields its base URL."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "MADOGUCHI_EVENT_BUS": event_bus,
+        "MADOGUCHI_CATCH_UP_SECONDS": "1",
+        "MADOGUCHI_HEARTBEAT_SECONDS": "2",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "madoguchi.cli",
+        "serve",
+        "--database-url",
+        url,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-server-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def at(clock: FakeClock, moment: datetime) -> None:
+    clock.set(moment)
