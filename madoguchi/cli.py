@@ -13,8 +13,12 @@ from collections.abc import Sequence
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every part's subcommands registered."""
+    from display_board import cli as board_cli
+    from kiosk_app import cli as kiosk_cli
+    from kiosk_app.devices.card import cli as card_cli
     from printer import cli as printer_cli
     from queue_server import cli as server_cli
+    from queue_server import replay_cli
 
     parser = argparse.ArgumentParser(
         prog="madoguchi", description="Counter (窓口) kiosk and queue system for city halls."
@@ -22,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server_cli.register(sub)
     printer_cli.register(sub)
+    kiosk_cli.register(sub)
+    card_cli.register(sub)
+    replay_cli.register(sub)
+    board_cli.register(sub)
     return parser
 
 

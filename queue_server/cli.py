@@ -165,6 +165,25 @@ def _office_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _codes_make(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from queue_server.domain.codes import VisitCode, make_code
+
+    settings = _settings(args)
+    expires = datetime.now(UTC) + timedelta(minutes=args.minutes)
+    text = make_code(
+        settings.code_secret(), VisitCode(args.kind, args.category, args.reference, expires)
+    )
+    if args.png:
+        import qrcode
+
+        qrcode.make(text, border=4).save(args.png)
+        print(f"QR code written to {args.png}")
+    print(text)
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the server's subcommands to the `madoguchi` parser."""
     db_parent = argparse.ArgumentParser(add_help=False)
@@ -222,3 +241,14 @@ def register(sub: Any) -> None:
     )
     load.add_argument("file")
     load.set_defaults(handler=_office_load)
+
+    codes = sub.add_parser("codes", help="signed visit codes (reservations, pre-applications)")
+    make = codes.add_subparsers(dest="codes_command", required=True).add_parser(
+        "make", help="print a code the kiosk accepts (for demos, tests and integrations)"
+    )
+    make.add_argument("--kind", choices=["reservation", "preapplication"], required=True)
+    make.add_argument("--category", required=True, help="category id, e.g. mynumber")
+    make.add_argument("--minutes", type=int, default=120, help="validity (default 120)")
+    make.add_argument("--reference", default="demo", help="the record the code points to")
+    make.add_argument("--png", help="also write the code as a QR image")
+    make.set_defaults(handler=_codes_make)

@@ -28,8 +28,28 @@ class ServerSettings(BaseSettings):
     heartbeat_seconds: float = 15.0
     catch_up_seconds: float = 2.0
     status_interval_seconds: float = 0.25
+    preapplication_days: int = 7
     day_close_check_seconds: float = 30.0
     environment: Literal["development", "production"] = "development"
+    # Congestion lamp on the public page: blue below the first wait (minutes), yellow below the
+    # second, red from it (混雑ランプ). Env: MADOGUCHI_CONGESTION_LAMP_MINUTES='[20,45]'
+    congestion_lamp_minutes: list[int] = [20, 45]
+
+    secret_key: str | None = None
+
+    def code_secret(self) -> bytes:
+        """The key that signs visit codes: MADOGUCHI_SECRET_KEY, else one generated once and
+        kept in the data directory (readable by the server's user only)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        return path.read_text(encoding="ascii").strip().encode()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

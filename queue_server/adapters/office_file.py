@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from queue_server.domain.errors import InvalidConfiguration
+from queue_server.domain.forms import FORMS
 from queue_server.domain.office import (
     LANGUAGES,
     Calendar,
@@ -109,7 +110,7 @@ class _CategorySection(_Model):
     service_minutes: float = Field(default=5.0, gt=0, le=240)
     last_reception: str | None = None
     waiting_area: _Names | None = None
-    form: str | None = None
+    form: str | list[str] | None = None
     reservable: bool = False
 
     @model_validator(mode="after")
@@ -122,7 +123,15 @@ class _CategorySection(_Model):
             raise ValueError(f"numbers {self.numbers!r} is not a range like 1-999")
         if self.daily_cap is not None and self.daily_cap > int(end) - int(start) + 1:
             raise ValueError(f"daily_cap of {self.id!r} exceeds its number range")
+        unknown = [f for f in self.forms() if f not in FORMS]
+        if unknown:
+            raise ValueError(f"category {self.id!r} names unknown form(s): {', '.join(unknown)}")
         return self
+
+    def forms(self) -> tuple[str, ...]:
+        if self.form is None:
+            return ()
+        return (self.form,) if isinstance(self.form, str) else tuple(self.form)
 
 
 class _CounterSection(_Model):
@@ -202,7 +211,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
                 service_minutes=c.service_minutes,
                 last_reception=_parse_time(c.last_reception) if c.last_reception else None,
                 waiting_area=c.waiting_area.as_map() if c.waiting_area else {},
-                form=c.form,
+                forms=c.forms(),
                 reservable=c.reservable,
             )
         )

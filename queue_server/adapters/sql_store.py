@@ -19,6 +19,7 @@ from queue_server.adapters import tables as t
 from queue_server.adapters.database import is_sqlite, reader, writer
 from queue_server.adapters.event_bus import EventBus, Notice
 from queue_server.domain.errors import NotFound
+from queue_server.domain.learning import Arrival, ServiceSample
 from queue_server.domain.ticket import AT_COUNTER_STATES, OPEN_STATES, Priority, Ticket, TicketState
 from queue_server.service.ports import OfficeRecord, RecentCall
 
@@ -334,6 +335,43 @@ class SqlQueueStore:
             .values(print_outcome=outcome, print_reason=reason, printed_at=at)
         )
 
+    # pre-applications and the audit log
+    def add_preapplication(self, record: Mapping[str, Any]) -> None:
+        self._c.execute(insert(t.preapplications).values(office_id=self._office_id, **record))
+
+    def take_preapplication(self, reference: str) -> dict[str, Any] | None:
+        p = t.preapplications.c
+        where = (p.reference == reference, p.office_id == self._office_id)
+        row = self._c.execute(select(t.preapplications).where(*where)).first()
+        if row is None:
+            return None
+        self._c.execute(delete(t.preapplications).where(*where))
+        return dict(row._mapping)
+
+    def delete_expired_preapplications(self, now: datetime) -> int:
+        p = t.preapplications.c
+        result = self._c.execute(delete(t.preapplications).where(p.expires_at <= now))
+        return int(result.rowcount)
+
+    def audit(self, actor: str, action: str, ticket_id: int | None, at: datetime) -> None:
+        self._c.execute(
+            insert(t.audit_log).values(actor=actor, action=action, ticket_id=ticket_id, at=at)
+        )
+
+    # scanned codes
+    def code_redeemed(self, fingerprint: str) -> bool:
+        found = self._c.execute(
+            select(t.redeemed_codes.c.fingerprint).where(
+                t.redeemed_codes.c.fingerprint == fingerprint
+            )
+        ).first()
+        return found is not None
+
+    def redeem_code(self, fingerprint: str, ticket: Ticket, at: datetime) -> None:
+        self._c.execute(
+            insert(t.redeemed_codes).values(fingerprint=fingerprint, ticket_id=ticket.id, at=at)
+        )
+
     # devices
     def device_health(self, name: str) -> dict[str, Any] | None:
         health = self._c.execute(
@@ -407,6 +445,67 @@ class SqlQueueStore:
             )
         )
         return {r[0]: (int(r[1]), float(r[2])) for r in rows}
+
+    # facts the wait estimator learns from
+    def service_samples(self, since: datetime, until: datetime) -> list[ServiceSample]:
+        tr = t.ticket_transitions.c
+        rows = self._c.execute(
+            select(tr.category_id, tr.from_category_id, tr.service_minutes, tr.at, tr.counter_id)
+            .where(
+                tr.office_id == self._office_id,
+                tr.at >= since,
+                tr.at < until,
+                tr.service_minutes.is_not(None),
+            )
+            .order_by(tr.at)
+        )
+        return [
+            ServiceSample(
+                r.from_category_id or r.category_id, float(r.service_minutes), r.at, r.counter_id
+            )
+            for r in rows
+        ]
+
+    def arrivals(self, since: datetime, until: datetime) -> list[Arrival]:
+        c = t.tickets.c
+        rows = self._c.execute(
+            select(c.origin_category_id, c.priority_rank, c.issued_at).where(
+                c.office_id == self._office_id, c.issued_at >= since, c.issued_at < until
+            )
+        )
+        return [Arrival(r[0], int(r[1]), r[2]) for r in rows]
+
+    def call_outcomes(
+        self, since: datetime, until: datetime
+    ) -> tuple[dict[str, int], dict[str, int], float]:
+        """Per category: calls resolved (finished, transferred, no-show), no-shows among them."""
+        tr = t.ticket_transitions.c
+        category = func.coalesce(tr.from_category_id, tr.category_id)
+        rows = self._c.execute(
+            select(category, tr.action, func.count())
+            .where(
+                tr.office_id == self._office_id,
+                tr.at >= since,
+                tr.at < until,
+                tr.action.in_(["finish", "transfer", "no-show"]),
+            )
+            .group_by(category, tr.action)
+        )
+        calls: dict[str, int] = {}
+        missed: dict[str, int] = {}
+        for cat, action, count in rows:
+            calls[cat] = calls.get(cat, 0) + int(count)
+            if action == "no-show":
+                missed[cat] = missed.get(cat, 0) + int(count)
+        # The counter time a no-show costs is not stored per row: assume the usual recall wait.
+        return calls, missed, 1.5 * sum(missed.values())
+
+    def counter_state_times(self) -> dict[str, datetime]:
+        c = t.counter_states.c
+        rows = self._c.execute(
+            select(c.counter_id, c.updated_at).where(c.office_id == self._office_id)
+        )
+        return {r.counter_id: r.updated_at for r in rows}
 
     # personal data for the clerk
     def attach(self, ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None:

@@ -188,6 +188,40 @@ devices = Table(
     Column("health_at", UTCDateTime),
 )
 
+# Fingerprints of codes already used to take a ticket (single use).
+redeemed_codes = Table(
+    "redeemed_codes",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# Requests residents filled in at home, kept until used at the kiosk or expired (personal data).
+preapplications = Table(
+    "preapplications",
+    metadata,
+    Column("reference", String(32), primary_key=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("category_id", String(40), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Who looked at or printed which request, and when; never the content.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("ticket_id", IdType),
+)
+
 # Personal data a visitor brought for the clerk (prefilled request forms). Deleted at day close.
 ticket_attachments = Table(
     "ticket_attachments",

@@ -16,9 +16,10 @@ from queue_server.adapters.database import create_database_engine
 from queue_server.adapters.event_bus import EventBus, create_bus
 from queue_server.adapters.office_file import parse_office
 from queue_server.adapters.offices import office_ids
+from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.sql_store import SqlStoreFactory
-from queue_server.api import errors, routes, ws
+from queue_server.api import admin, apply, console, errors, opendata, pages, routes, ws
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
 from queue_server.domain.errors import InvalidConfiguration
@@ -72,6 +73,9 @@ def create_app(
         parse_office,
         settings.public_base_url,
         slip_printer=EscposSlipPrinter(settings.data_dir),
+        code_secret=settings.code_secret(),
+        renderer=ReportlabRequestRenderer(),
+        preapplication_days=settings.preapplication_days,
     )
     hub = Hub(
         office_id,
@@ -113,4 +117,9 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(routes.pages)
     app.include_router(ws.router)
+    app.include_router(pages.router)
+    app.include_router(console.router)
+    app.include_router(admin.router)
+    app.include_router(opendata.router)
+    app.include_router(apply.router)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,9 +47,12 @@ def error_body(code: str, message: str, message_ja: str = "", **extra: Any) -> d
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.message_ja), status_code=exc.status
-        )
+        extra = {}
+        problems = getattr(exc, "problems", None)
+        if problems:  # field name -> what is wrong; never the submitted value
+            extra["problems"] = problems
+        body = error_body(exc.code, exc.message, exc.message_ja, **extra)
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -71,39 +74,11 @@ def install(app: FastAPI) -> None:
                 ),
                 status_code=400,
             )
-        details = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "problem": e.get("msg", ""),
-            }
-            for e in errors
-        ]
-        summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
-        return JSONResponse(
-            error_body(
-                "validation_error",
-                f"invalid request: {summary}",
-                "入力内容に誤りがあります。",
-                details=details,
-            ),
-            status_code=422,
-        )
+        return _invalid(errors)
 
     @app.exception_handler(ValidationError)
     async def _body_validation(_: Request, exc: ValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-        ]
-        summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
-        return JSONResponse(
-            error_body(
-                "validation_error",
-                f"invalid request: {summary}",
-                "入力内容に誤りがあります。",
-                details=details,
-            ),
-            status_code=422,
-        )
+        return _invalid(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -128,5 +103,20 @@ def install(app: FastAPI) -> None:
         )
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _invalid(errors: Sequence[Any]) -> JSONResponse:
+    """422 naming each bad field and what is wrong (never the submitted value)."""
+    details = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            "problem": e.get("msg", ""),
+        }
+        for e in errors
+    ]
+    summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
+    body = error_body(
+        "validation_error",
+        f"invalid request: {summary}",
+        "入力内容に誤りがあります。",
+        details=details,
+    )
+    return JSONResponse(body, status_code=422)

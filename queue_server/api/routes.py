@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep
 from queue_server.api.errors import ApiError
+from queue_server.domain.forms import FORMS
+from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.office import LANGUAGES
 from queue_server.domain.ticket import Action, Priority
 from queue_server.service.jsonable import jsonable
 from queue_server.service.queue import TicketView
 
 router = APIRouter(prefix="/api/v1")
-pages = APIRouter()
+pages = APIRouter()  # HTML pages live in queue_server/api/pages.py
 
 
 class _Body(BaseModel):
@@ -27,9 +28,23 @@ class _Body(BaseModel):
 
 
 class IssueRequest(_Body):
-    category_id: str = Field(min_length=1, max_length=40, examples=["certificates"])
+    category_id: str | None = Field(
+        default=None, min_length=1, max_length=40, examples=["certificates"]
+    )
+    request: dict[str, Any] | None = Field(
+        default=None, description='prefilled request: {"form": "juminhyo", "fields": {...}}'
+    )
+    code: str | None = Field(
+        default=None, min_length=1, max_length=1000, description="scanned code"
+    )
     language: str = Field(default="ja", examples=list(LANGUAGES))
     priority: Literal["normal", "assistance"] = "normal"
+
+    @model_validator(mode="after")
+    def _category_or_code(self) -> IssueRequest:
+        if self.category_id is None and self.code is None:
+            raise ValueError("give a category_id or a scanned code")
+        return self
 
 
 class TicketOut(BaseModel):
@@ -104,9 +119,84 @@ def log_in(
 def issue_ticket(c: ContainerDep, who: IssuerDep, body: IssueRequest) -> dict[str, Any]:
     """Issue the next number of a category (kiosk device token or staff)."""
     view = c.service.issue_ticket(
-        body.category_id, body.language, Priority(body.priority), who.name
+        body.category_id,
+        body.language,
+        Priority(body.priority),
+        who.name,
+        code=body.code,
+        request=body.request,
     )
     return _ticket_json(c, view)
+
+
+class PreapplicationRequest(_Body):
+    category_id: str = Field(min_length=1, max_length=40)
+    form: str = Field(min_length=1, max_length=40)
+    fields: dict[str, Any]
+    language: str = "ja"
+
+
+@router.get("/forms", tags=["requests"])
+def list_forms() -> dict[str, Any]:
+    """The request forms (questions only, no data) kiosks and pages render. Public."""
+    return {"forms": [form_schema(spec) for spec in FORMS.values()]}
+
+
+@router.post("/preapplications", status_code=201, tags=["requests"])
+def preapply(c: ContainerDep, body: PreapplicationRequest) -> dict[str, Any]:
+    """A resident fills the form at home; the answer holds the code for the QR (no data)."""
+    result = c.service.preapply(body.category_id, body.form, body.fields, body.language)
+    answer = jsonable(result, c.service.zone)
+    answer["qr_svg"] = _qr_svg(result["code"])
+    return {"preapplication": answer}
+
+
+def _qr_svg(text: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    return str(image.to_string(encoding="unicode"))
+
+
+@router.get("/tickets/{ticket_id}/request", tags=["requests"])
+def ticket_request(c: ContainerDep, who: ClerkDep, ticket_id: int) -> dict[str, Any]:
+    """The ticket's prefilled request and fee total (clerks; every access is audit-logged)."""
+    return {"request": jsonable(c.service.ticket_request(ticket_id, who.name), c.service.zone)}
+
+
+@router.get("/tickets/{ticket_id}/request.pdf", tags=["requests"], response_class=Response)
+def ticket_request_pdf(c: ContainerDep, who: ClerkDep, ticket_id: int) -> Response:
+    """The completed request as an A4 PDF for the visitor to check and sign (audit-logged)."""
+    number, pdf = c.service.request_pdf(ticket_id, who.name)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="request-{number}.pdf"'},
+    )
+
+
+class CodeRequest(_Body):
+    code: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/codes/verify", tags=["tickets"])
+def verify_code(c: ContainerDep, _: IssuerDep, body: CodeRequest) -> dict[str, Any]:
+    """Check a scanned reservation or pre-application code: 422 `code_unknown`,
+    `code_tampered` or `code_expired`, 409 `code_used`; nothing changes either way."""
+    code = c.service.verify_code(body.code)
+    return {
+        "code": jsonable(
+            {
+                "kind": code.kind,
+                "category_id": code.category_id,
+                "reference": code.reference,
+                "expires_at": code.expires_at,
+                "priority": code.priority,
+            },
+            c.service.zone,
+        )
+    }
 
 
 @router.get("/tickets/by-public-id/{public_id}", tags=["public"])
@@ -266,42 +356,3 @@ def office(c: ContainerDep) -> JSONResponse:
 async def health(c: ContainerDep) -> dict[str, Any]:
     seq = await run_in_threadpool(c.stores.current_seq)
     return {"ok": True, "seq": seq, "subscribers": c.hub.subscriber_count}
-
-
-@pages.get("/t/{public_id}", response_class=HTMLResponse, include_in_schema=False)
-def ticket_page(c: ContainerDep, public_id: str) -> HTMLResponse:
-    """Minimal status page for the slip's QR (residents' pages replace it)."""
-    view = c.service.ticket_by_public_id(public_id)
-    labels = {
-        "issued": "お待ちください",
-        "called": "お呼びしています",
-        "serving": "受付中",
-        "on_hold": "保留中",
-        "done": "完了",
-        "no_show": "不在",
-        "cancelled": "取消",
-    }
-    wait = "—" if view.estimated_wait_minutes is None else f"約{view.estimated_wait_minutes}分"
-    where = (
-        f"{view.counter_number}番窓口へお越しください"
-        if view.counter_number and view.state == "called"
-        else ""
-    )
-    return HTMLResponse(
-        _TICKET_PAGE.format(
-            number=html.escape(view.number),
-            state=html.escape(f"{labels.get(view.state, view.state)} {where}"),
-            ahead=view.ahead,
-            wait=html.escape(wait),
-        )
-    )
-
-
-_TICKET_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="15"><title>受付番号 {number}</title></head>
-<body style="font-family:sans-serif;text-align:center">
-<h1>受付番号 <span id="number">{number}</span></h1><p id="state">{state}</p>
-<p>あなたの前に <strong id="ahead">{ahead}</strong> 人 /
-待ち時間 <strong id="wait">{wait}</strong></p>
-</body></html>"""

@@ -96,7 +96,7 @@ class Category:
     service_minutes: float = 5.0  # prior mean counter time, refined from the day's events
     last_reception: time | None = None  # earlier end of reception than the office's hours
     waiting_area: Mapping[str, str] = field(default_factory=dict)
-    form: str | None = None
+    forms: tuple[str, ...] = ()  # request forms this procedure prefills (書かない窓口)
     reservable: bool = False
 
     def display_number(self, number: int) -> str:

@@ -10,6 +10,15 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from queue_server.domain.codes import (
+    CodeExpired,
+    CodeUnknown,
+    CodeUsed,
+    VisitCode,
+    fingerprint,
+    make_code,
+    read_code,
+)
 from queue_server.domain.dispatch import choose_next
 from queue_server.domain.errors import (
     CategoryNotServed,
@@ -27,8 +36,20 @@ from queue_server.domain.estimate import (
     QueueSnapshot,
     WaitEstimate,
     WaitEstimator,
-    forward_estimate,
-    learn_service_minutes,
+)
+from queue_server.domain.forecast import monte_carlo_estimate
+from queue_server.domain.forms import fee_total
+from queue_server.domain.forms import form as form_spec
+from queue_server.domain.forms import schema as form_schema
+from queue_server.domain.forms import validate as validate_form
+from queue_server.domain.learning import (
+    History,
+    TodayCounts,
+    build_snapshot,
+    day_start_of,
+    history_window,
+    learn_history,
+    paused_return,
 )
 from queue_server.domain.office import LANGUAGES, Category, Office
 from queue_server.domain.ticket import (
@@ -44,6 +65,7 @@ from queue_server.service.ports import (
     OfficeParser,
     OfficeRecord,
     QueueStore,
+    RequestRenderer,
     SlipPrinter,
     StoreFactory,
 )
@@ -147,15 +169,22 @@ class QueueService:
         clock: Clock,
         parse_office: OfficeParser,
         public_base_url: str,
-        estimator: WaitEstimator = forward_estimate,
+        estimator: WaitEstimator = monte_carlo_estimate,
         slip_printer: SlipPrinter | None = None,
+        code_secret: bytes | None = None,
+        renderer: RequestRenderer | None = None,
+        preapplication_days: int = 7,
     ) -> None:
+        self._renderer = renderer
+        self._preapplication_days = preapplication_days
+        self._code_secret = code_secret
         self._slip_printer = slip_printer
         self._stores = stores
         self._clock = clock
         self._parse_office = parse_office
         self._public_base_url = public_base_url.rstrip("/")
         self._estimator = estimator
+        self._history: tuple[date, History] | None = None  # earlier days, learnt once a day
         self._office_cache: tuple[datetime, Office] | None = None
 
     @property
@@ -182,10 +211,14 @@ class QueueService:
         with self._stores.write() as store:
             record = store.office()
             office = self._office(store, record)
+            if self._close_due(office, record, now) is None:
+                result = work(store, office, now)
+                store.commit()
+                return result
+            # The day close commits on its own, so a use case that then fails cannot undo it.
             self._close_day_if_due(store, office, record, now)
-            result = work(store, office, now)
             store.commit()
-        return result
+        return self._write(work)
 
     def _read(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
         now = self._clock.now()
@@ -290,6 +323,7 @@ class QueueService:
             ticket.close_out(now)
             store.save_ticket(ticket, "day-close")
         store.delete_attachments_through(target)
+        store.delete_expired_preapplications(now)
         store.set_closed_through(target)
         self._emit(store, office, now, "day.closed")
 
@@ -306,19 +340,50 @@ class QueueService:
 
     # -- use cases --------------------------------------------------------------------------
 
+    def verify_code(self, text: str) -> VisitCode:
+        """Check a scanned code (signature, expiry, known category, not used yet)."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> VisitCode:
+            return self._valid_code(store, office, now, text)
+
+        return self._read(work)
+
+    def _valid_code(self, store: QueueStore, office: Office, now: datetime, text: str) -> VisitCode:
+        if self._code_secret is None:
+            raise CodeUnknown("this server does not accept codes")
+        code = read_code(self._code_secret, text, now)
+        try:
+            office.category(code.category_id)
+        except NotFound:
+            raise CodeUnknown(
+                f"the code is for an unknown procedure {code.category_id!r}"
+            ) from None
+        if store.code_redeemed(fingerprint(text)):
+            raise CodeUsed("this code was already used to take a ticket")
+        return code
+
     def issue_ticket(
         self,
-        category_id: str,
+        category_id: str | None,
         language: str = "ja",
         priority: Priority = Priority.NORMAL,
         device: str | None = None,
+        code: str | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> TicketView:
-        """Give a visitor the next number of `category_id` for today."""
+        """Give a visitor the next number for today: of `category_id`, or of the procedure a
+        scanned reservation or pre-application `code` is for (used once)."""
         if language not in LANGUAGES:
             raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        if category_id is None and code is None:
+            raise InvalidRequest("give a category_id or a scanned code")
 
         def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
-            category = office.category(category_id)
+            visit = self._valid_code(store, office, now, code) if code is not None else None
+            if visit is not None and category_id not in (None, visit.category_id):
+                raise InvalidRequest("the code is for another procedure")
+            category = office.category(visit.category_id if visit else str(category_id))
+            prefilled = self._request_for(store, category, visit, request)
             reason = office.reception_closed_reason(category, now)
             if reason is not None:
                 raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
@@ -331,15 +396,118 @@ class QueueService:
                 number=number,
                 display_number=category.display_number(number),
                 public_id=secrets.token_urlsafe(16),
-                priority=priority,
+                priority=Priority(visit.priority) if visit else priority,
                 language=language,
                 at=now,
             )
             store.add_ticket(ticket, device)
+            if code is not None:
+                store.redeem_code(fingerprint(code), ticket, now)
+            if prefilled is not None:
+                store.attach(ticket, "request", prefilled, now)
             self._emit(store, office, now, "ticket.issued", ticket=ticket)
             return ticket
 
         return self._view_after(self._write(work))
+
+    @staticmethod
+    def _request_for(
+        store: QueueStore,
+        category: Category,
+        visit: VisitCode | None,
+        request: Mapping[str, Any] | None,
+    ) -> dict[str, Any] | None:
+        """The request to attach: a pre-application's (used up now) or one filled at the kiosk."""
+        if visit is not None and visit.kind == "preapplication":
+            stored = store.take_preapplication(visit.reference)
+            if stored is None:
+                raise CodeExpired("the pre-application was already used or has expired")
+            return {"form": stored["form"], "fields": stored["data"], "source": "preapplication"}
+        if request is None:
+            return None
+        form_id = str(request.get("form", ""))
+        if form_id not in category.forms:
+            raise InvalidRequest(f"{category.id!r} does not use form {form_id!r}")
+        fields = request.get("fields")
+        if not isinstance(fields, Mapping):
+            raise InvalidRequest("request.fields must be an object")
+        return {"form": form_id, "fields": validate_form(form_id, fields), "source": "kiosk"}
+
+    def preapply(
+        self, category_id: str, form_id: str, fields: Mapping[str, Any], language: str = "ja"
+    ) -> dict[str, Any]:
+        """Keep a request filled at home; the resident gets a code to scan at the kiosk."""
+        if self._code_secret is None:
+            raise InvalidRequest("this server does not accept pre-applications")
+        if language not in LANGUAGES:
+            raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        secret = self._code_secret
+
+        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
+            category = office.category(category_id)
+            if form_id not in category.forms:
+                raise InvalidRequest(f"{category.id!r} does not use form {form_id!r}")
+            cleaned = validate_form(form_id, fields)
+            reference = secrets.token_urlsafe(12)
+            expires = now + timedelta(days=self._preapplication_days)
+            store.add_preapplication(
+                {
+                    "reference": reference,
+                    "category_id": category.id,
+                    "form": form_id,
+                    "data": cleaned,
+                    "language": language,
+                    "created_at": now,
+                    "expires_at": expires,
+                }
+            )
+            code = make_code(secret, VisitCode("preapplication", category.id, reference, expires))
+            fee = fee_total(form_id, cleaned, category.fee)
+            return {
+                "code": code,
+                "expires_at": expires,
+                "fee_total": fee,
+                "category_id": category.id,
+            }
+
+        return self._write(work)
+
+    def ticket_request(self, ticket_id: int, actor: str) -> dict[str, Any]:
+        """The prefilled request of a ticket, for the clerk (audit-logged, content not logged)."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
+            ticket = self._ticket(store, ticket_id)
+            requests = [a for a in store.attachments(ticket) if a["kind"] == "request"]
+            if not requests:
+                raise NotFound(f"ticket {ticket.display_number} has no prefilled request")
+            store.audit(actor, "request.viewed", ticket.id, now)
+            request = requests[-1]["data"]
+            category = office.category(ticket.category_id)
+            spec = form_spec(request["form"])
+            return {
+                "ticket_id": ticket.id,
+                "number": ticket.display_number,
+                "form": form_schema(spec),
+                "fields": request["fields"],
+                "source": request.get("source"),
+                "fee_per_copy": category.fee,
+                "fee_total": fee_total(spec.id, request["fields"], category.fee),
+            }
+
+        return self._write(work)
+
+    def request_pdf(self, ticket_id: int, actor: str) -> tuple[str, bytes]:
+        """The completed request as an A4 PDF for the visitor's signature (audit-logged)."""
+        if self._renderer is None:
+            raise InvalidRequest("this server has no PDF renderer")
+        request = self.ticket_request(ticket_id, actor)
+        office = self._office_cache[1] if self._office_cache else None
+        assert office is not None
+        pdf = self._renderer.render(office, request, request["number"])
+        with self._stores.write() as store:
+            store.audit(actor, "request.printed", ticket_id, self._clock.now())
+            store.commit()
+        return request["number"], pdf
 
     @staticmethod
     def _next_number(store: QueueStore, category: Category, day: date) -> int:
@@ -642,9 +810,13 @@ class QueueService:
     def _queue(self, store: QueueStore, office: Office, now: datetime) -> _Queue:
         """Read the queue's state once and estimate every wait from it."""
         day = office.business_date(now)
+        zone = office.zone
         states = store.counter_states()
+        changed = store.counter_state_times()
         occupied_list = store.occupied_counters(day)
         occupied = {t.counter_id: t for t in occupied_list}
+        start = day_start_of(now, zone)
+        history = self._learnt_history(store, office, day)
         counters = tuple(
             CounterSnapshot(
                 id=c.id,
@@ -652,20 +824,50 @@ class QueueService:
                 available=states.get(c.id, "open") == "open",
                 busy_category=occupied[c.id].category_id if c.id in occupied else None,
                 busy_since=occupied[c.id].called_at if c.id in occupied else None,
+                returns_in=paused_return(history, changed[c.id], now, zone)
+                if states.get(c.id) == "paused" and c.id in changed
+                else None,
             )
             for c in office.counters
         )
-        learnt = learn_service_minutes(
-            {c.id: c.service_minutes for c in office.categories}, store.service_totals(day)
-        )
-        snapshot = QueueSnapshot(
+        waiting: dict[str, list[int]] = {}
+        for ticket in store.waiting(day):
+            waiting.setdefault(ticket.category_id, []).append(ticket.priority.rank)
+        calls, missed, _ = store.call_outcomes(start, now + timedelta(seconds=1))
+        snapshot = build_snapshot(
             now=now,
-            waiting=store.waiting_counts(day),
+            zone=zone,
+            priors={c.id: c.service_minutes for c in office.categories},
             counters=counters,
-            service_minutes=learnt,
-            categories=tuple(c.id for c in office.categories),
+            waiting=waiting,
+            history=history,
+            services_today=store.service_samples(start, now + timedelta(seconds=1)),
+            arrivals_today=store.arrivals(start, now + timedelta(seconds=1)),
+            counts_today=TodayCounts(calls, missed),
+            day_start=start,
         )
         return _Queue(snapshot, self._estimator(snapshot), occupied_list, states)
+
+    def _learnt_history(self, store: QueueStore, office: Office, day: date) -> History:
+        """What earlier days teach the estimator; learnt on the first use of each day."""
+        cached = self._history
+        if cached is not None and cached[0] == day:
+            return cached[1]
+        zone = office.zone
+        start = day_start_of(datetime(day.year, day.month, day.day, 12, tzinfo=zone), zone)
+        since, until = history_window(start)
+        arrivals = store.arrivals(since, until)
+        calls, missed, lost = store.call_outcomes(since, until)
+        days = len({a.at.astimezone(zone).date() for a in arrivals})
+        history = learn_history(
+            store.service_samples(since, until),
+            arrivals,
+            days,
+            zone,
+            (sum(calls.values()), sum(missed.values()), lost),
+        )
+        self._history = (day, history)
+        return history
 
     def _estimates(self, store: QueueStore, office: Office, now: datetime) -> Estimates:
         return self._queue(store, office, now).estimates
@@ -776,7 +978,7 @@ class QueueService:
                     if c.last_reception
                     else None,
                     "waiting_area": dict(c.waiting_area),
-                    "form": c.form,
+                    "forms": list(c.forms),
                     "reservable": c.reservable,
                     "open_now": office.reception_closed_reason(c, now) is None,
                     "closed_reason": office.reception_closed_reason(c, now),

@@ -411,8 +411,8 @@ class TestPublicViews:
         public = client.get(f"/api/v1/tickets/by-public-id/{ticket['public_id']}").json()["ticket"]
         assert (public["number"], public["state"], public["ahead"]) == ("A-002", "issued", 1)
         assert "id" not in public and "public_id" not in public
-        page = client.get(f"/t/{ticket['public_id']}")
-        assert page.status_code == 200 and "A-002" in page.text
+        page = client.get(f"/t/{ticket['public_id']}")  # the page itself is tested in Chromium
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert client.get("/api/v1/tickets/by-public-id/unknown").status_code == 404
 
     def test_office_lists_categories_in_all_languages_and_hours(self, api) -> None:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from support.server import Tokens, app_client, bearer
+from tests_constants import OPEN_MOMENT
 
 from printer.fake import FakePrinter
 from printer.slip import slip_from_ticket
@@ -18,7 +19,6 @@ from printer.transports import open_printer
 from queue_server.adapters.office_file import DEMO_OFFICE, parse_office, read_office_file
 from queue_server.adapters.offices import load_office
 from queue_server.service.ports import FakeClock
-from tests_constants import OPEN_MOMENT
 
 OFFICE = parse_office(read_office_file(DEMO_OFFICE))
 
@@ -42,7 +42,11 @@ def printers(tmp_path: Path) -> Iterator[tuple[FakePrinter, FakePrinter]]:
 @pytest.fixture
 def api(sqlite_url: str, printers, tmp_path: Path) -> Iterator[tuple[TestClient, Tokens]]:
     _, reception = printers
-    with app_client(sqlite_url, FakeClock(OPEN_MOMENT), data_dir=tmp_path) as (client, tokens, engine):
+    with app_client(sqlite_url, FakeClock(OPEN_MOMENT), data_dir=tmp_path) as (
+        client,
+        tokens,
+        engine,
+    ):
         raw = read_office_file(DEMO_OFFICE)
         raw["printers"] = [{"id": "reception", "name": "総合案内", "url": reception.url}]
         load_office(engine, raw, OPEN_MOMENT)
@@ -51,7 +55,9 @@ def api(sqlite_url: str, printers, tmp_path: Path) -> Iterator[tuple[TestClient,
 
 def issue(client: TestClient, tokens: Tokens) -> dict:
     response = client.post(
-        "/api/v1/tickets", json={"category_id": "moving", "language": "en"}, headers=bearer(tokens.kiosk)
+        "/api/v1/tickets",
+        json={"category_id": "moving", "language": "en"},
+        headers=bearer(tokens.kiosk),
     )
     assert response.status_code == 201
     return response.json()["ticket"]
@@ -72,14 +78,20 @@ def test_issued_ticket_prints_with_its_status_url_in_the_qr(api, printers) -> No
     assert kiosk.wait_for_slips(1)
     assert read_qr(kiosk.printed[0].png) == [ticket["status_url"]]
     reported = client.post(
-        f"/api/v1/tickets/{ticket['id']}/print-outcome", json={"outcome": "printed"}, headers=bearer(tokens.kiosk)
+        f"/api/v1/tickets/{ticket['id']}/print-outcome",
+        json={"outcome": "printed"},
+        headers=bearer(tokens.kiosk),
     ).json()
     assert reported["ticket"]["print_outcome"] == "printed"
     assert "fallback" not in reported
 
 
-def hello(ws, token: str) -> None:
-    ws.send_text(json.dumps({"type": "hello", "token": token}))
+def subscribed(ws, token: str | None = None) -> None:
+    """Say hello when needed and wait for the snapshot: later events are then all seen."""
+    if token is not None:
+        ws.send_text(json.dumps({"type": "hello", "token": token}))
+    while json.loads(ws.receive_text())["type"] != "snapshot":
+        pass
 
 
 def events_until(ws, kind: str) -> list[dict]:
@@ -94,9 +106,16 @@ def events_until(ws, kind: str) -> list[dict]:
 
 @pytest.mark.parametrize(
     ("state", "reason"),
-    [("out", "paper_out"), ("cover_open", "cover_open"), ("offline", "offline"), ("silent", "timeout")],
+    [
+        ("out", "paper_out"),
+        ("cover_open", "cover_open"),
+        ("offline", "offline"),
+        ("silent", "timeout"),
+    ],
 )
-def test_printer_failure_leaves_nobody_without_a_number(api, printers, state: str, reason: str) -> None:
+def test_printer_failure_leaves_nobody_without_a_number(
+    api, printers, state: str, reason: str
+) -> None:
     client, tokens = api
     kiosk, reception = printers
     kiosk.state = state
@@ -104,16 +123,27 @@ def test_printer_failure_leaves_nobody_without_a_number(api, printers, state: st
     result = print_on(kiosk.url, ticket)
     assert not result.ok and result.reason.value == reason
     assert kiosk.printed == []
-    with client.websocket_connect("/ws/clerk") as clerk_ws, client.websocket_connect("/ws/public") as public_ws:
-        hello(clerk_ws, tokens.clerk)
+    with (
+        client.websocket_connect("/ws/clerk") as clerk_ws,
+        client.websocket_connect("/ws/public") as public_ws,
+    ):
+        subscribed(clerk_ws, tokens.clerk)
+        subscribed(public_ws)
         report = client.post(
             f"/api/v1/tickets/{ticket['id']}/print-outcome",
-            json={"outcome": "failed", "reason": reason, "printer_status": result.status_before.as_dict()},
+            json={
+                "outcome": "failed",
+                "reason": reason,
+                "printer_status": result.status_before.as_dict(),
+            },
             headers=bearer(tokens.kiosk),
         )
         assert report.status_code == 200
         fallback = report.json()["fallback"]
-        assert (fallback["number"], fallback["status_url"]) == (ticket["number"], ticket["status_url"])
+        assert (fallback["number"], fallback["status_url"]) == (
+            ticket["number"],
+            ticket["status_url"],
+        )
         staff = events_until(clerk_ws, "device.health")
         failed = next(e for e in staff if e["type"] == "ticket.print_failed")
         assert failed["detail"]["reason"] == reason
@@ -125,7 +155,9 @@ def test_printer_failure_leaves_nobody_without_a_number(api, printers, state: st
     assert kiosk_health["health"] in ("problem", "unknown")
     # A clerk reprints at reception; the slip carries the same number and QR.
     reprint = client.post(
-        f"/api/v1/tickets/{ticket['id']}/reprint", json={"printer_id": "reception"}, headers=bearer(tokens.clerk)
+        f"/api/v1/tickets/{ticket['id']}/reprint",
+        json={"printer_id": "reception"},
+        headers=bearer(tokens.clerk),
     ).json()
     assert reprint["print"]["outcome"] == "printed"
     assert reprint["ticket"]["print_outcome"] == "printed"
@@ -142,18 +174,24 @@ def test_reprint_failures_are_reported_not_queued(api, printers) -> None:
     reception.state = "out"
     ticket = issue(client, tokens)
     answer = client.post(
-        f"/api/v1/tickets/{ticket['id']}/reprint", json={"printer_id": "reception"}, headers=bearer(tokens.clerk)
+        f"/api/v1/tickets/{ticket['id']}/reprint",
+        json={"printer_id": "reception"},
+        headers=bearer(tokens.clerk),
     ).json()
     assert (answer["print"]["outcome"], answer["print"]["reason"]) == ("failed", "paper_out")
     assert answer["ticket"]["print_outcome"] == "failed"
     reception.state = "ok"
     assert reception.printed == []
     unknown = client.post(
-        f"/api/v1/tickets/{ticket['id']}/reprint", json={"printer_id": "nope"}, headers=bearer(tokens.clerk)
+        f"/api/v1/tickets/{ticket['id']}/reprint",
+        json={"printer_id": "nope"},
+        headers=bearer(tokens.clerk),
     )
     assert unknown.status_code == 404
     kiosk_try = client.post(
-        f"/api/v1/tickets/{ticket['id']}/reprint", json={"printer_id": "reception"}, headers=bearer(tokens.kiosk)
+        f"/api/v1/tickets/{ticket['id']}/reprint",
+        json={"printer_id": "reception"},
+        headers=bearer(tokens.kiosk),
     )
     assert kiosk_try.status_code == 403
 
@@ -166,5 +204,9 @@ def test_bad_print_reports_are_refused(api) -> None:
             f"/api/v1/tickets/{ticket['id']}/print-outcome", json=body, headers=bearer(tokens.kiosk)
         )
         assert response.status_code == 422
-    health = client.post("/api/v1/devices/me/health", json={"printer": {"paper": "out"}}, headers=bearer(tokens.clerk))
+    health = client.post(
+        "/api/v1/devices/me/health",
+        json={"printer": {"paper": "out"}},
+        headers=bearer(tokens.clerk),
+    )
     assert health.status_code == 403
