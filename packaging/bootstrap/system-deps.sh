@@ -6,9 +6,14 @@ set -euo pipefail
 want="${1:-all}"
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 missing=()
-while read -r purpose pkg; do
+while read -r purpose pkg command _; do
   [[ -z "${purpose}" || "${purpose}" == \#* ]] && continue
   if [[ "${purpose}" == "all" || "${purpose}" == "${want}" ]]; then
+    # A third column names a command that, when already on PATH, satisfies the need
+    # (e.g. npm from a Node.js installed outside Debian's packages).
+    if [[ -n "${command}" && "${command}" != \#* ]] && command -v "${command}" >/dev/null 2>&1; then
+      continue
+    fi
     if ! dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("${pkg}")
     fi

@@ -28,6 +28,7 @@ from queue_server.domain.estimate import (
     LogNormal,
     QueueSnapshot,
     WaitEstimate,
+    forward_estimate,
 )
 
 _NORMAL = NormalDist()
@@ -94,6 +95,8 @@ class MonteCarloEstimator:
 
     The number of runs shrinks for very long queues so that one recompute stays within
     `max_calls` simulated calls (about 25 ms in CPython), and never goes below `min_runs`.
+    Past `max_waiting` tickets (far beyond a city hall's day; stress tests reach it) even
+    `min_runs` would take too long, and the deterministic replay (`forward_estimate`) answers.
     """
 
     runs: int = 200
@@ -103,8 +106,11 @@ class MonteCarloEstimator:
     low_quantile: float = 0.1
     high_quantile: float = 0.9
     horizon_minutes: float = 720.0
+    max_waiting: int = 1_000
 
     def __call__(self, snapshot: QueueSnapshot) -> Estimates:
+        if sum(snapshot.waiting.values()) > self.max_waiting:
+            return forward_estimate(snapshot)
         categories = snapshot.categories or tuple(snapshot.waiting)
         index = {c: i for i, c in enumerate(categories)}
         n_cat = len(categories)

@@ -75,3 +75,16 @@ def test_recomputing_for_a_large_queue_is_fast() -> None:
     for _ in range(20):
         forward_estimate(snap)
     assert (time.perf_counter() - start) / 20 < 0.05
+
+
+def test_monte_carlo_falls_back_to_the_replay_for_extreme_queues() -> None:
+    import time
+
+    from queue_server.domain.forecast import MonteCarloEstimator
+
+    counters = [CounterSnapshot(f"c{i}", ("a",), True) for i in range(4)]
+    snap = snapshot({"a": 3000}, counters, {"a": 4.0})
+    start = time.perf_counter()
+    result = MonteCarloEstimator()(snap)
+    assert time.perf_counter() - start < 0.5
+    assert result.for_new_ticket("a") == forward_estimate(snap).for_new_ticket("a")
