@@ -108,17 +108,32 @@ def main() -> None:
     args = parser.parse_args()
 
     issue_rows, call_rows = [], []
-    for database in ("sqlite", "postgresql"):
+    for database, estimator in (
+        ("sqlite", "forecast"),
+        ("sqlite", "replay"),
+        ("postgresql", "forecast"),
+        ("postgresql", "replay"),
+    ):
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db" if database == "sqlite" else fresh_pg()
         try:
             engine, tokens = prepare(url, SystemClock(), raw=roomy_office())
             engine.dispose()
             bus = "memory://" if database == "sqlite" else "postgresql"
-            with server_process(url, event_bus=bus) as base:
+            with server_process(url, event_bus=bus, estimator=estimator) as base:
                 rate, lat = issue_load(base, tokens.kiosk, args.kiosks, args.tickets)
                 issue_rows.append(
-                    (database, args.kiosks, len(lat), rate, pct(lat, 0.5), pct(lat, 0.95))
+                    (
+                        database,
+                        estimator,
+                        args.kiosks,
+                        len(lat),
+                        rate,
+                        pct(lat, 0.5),
+                        pct(lat, 0.95),
+                    )
                 )
+                if estimator == "replay":
+                    continue  # calls compute no estimate: measured once per database
                 calls = call_latency(base, base, tokens.kiosk, tokens.clerk, args.calls)
                 call_rows.append((database, "same process", calls))
                 if database == "postgresql":
@@ -130,10 +145,10 @@ def main() -> None:
                 drop_pg(url)
 
     print("\n### Issuing tickets (HTTP, concurrent kiosks, one server process)\n")
-    print("| database | kiosks | tickets | tickets/s | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|")
-    for db, kiosks, n, rate, p50, p95 in issue_rows:
-        print(f"| {db} | {kiosks} | {n} | {rate:.0f} | {p50:.1f} | {p95:.1f} |")
+    print("| database | estimator | kiosks | tickets | tickets/s | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for db, estimator, kiosks, n, rate, p50, p95 in issue_rows:
+        print(f"| {db} | {estimator} | {kiosks} | {n} | {rate:.0f} | {p50:.1f} | {p95:.1f} |")
     print("\n### Call to subscriber (call-next sent -> ticket.called received on /ws/public)\n")
     print("| database | subscriber on | calls | p50 ms | p95 ms |")
     print("|---|---|---|---|---|")

@@ -29,6 +29,7 @@ class ServerSettings(BaseSettings):
     catch_up_seconds: float = 2.0
     status_interval_seconds: float = 0.25
     preapplication_days: int = 7
+    estimator: Literal["forecast", "replay"] = "forecast"
     day_close_check_seconds: float = 30.0
     environment: Literal["development", "production"] = "development"
     # Congestion lamp on the public page: blue below the first wait (minutes), yellow below the

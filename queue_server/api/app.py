@@ -23,11 +23,19 @@ from queue_server.api import admin, apply, console, errors, opendata, pages, rou
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
 from queue_server.domain.errors import InvalidConfiguration
+from queue_server.domain.estimate import WaitEstimator, forward_estimate
+from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.service.ports import Clock, SystemClock
 from queue_server.service.queue import QueueService
 from queue_server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
+#: `forecast`: Monte-Carlo forward simulation (default, the accurate one); `replay`: the
+#: deterministic replay of the dispatch, for very small machines or CPU-bound stress tests.
+ESTIMATORS: dict[str, WaitEstimator] = {
+    "forecast": monte_carlo_estimate,
+    "replay": forward_estimate,
+}
 
 
 def _office_id(settings: ServerSettings, engine: Engine) -> str:
@@ -76,6 +84,7 @@ def create_app(
         code_secret=settings.code_secret(),
         renderer=ReportlabRequestRenderer(),
         preapplication_days=settings.preapplication_days,
+        estimator=ESTIMATORS[settings.estimator],
     )
     hub = Hub(
         office_id,

@@ -95,8 +95,8 @@ class MonteCarloEstimator:
 
     The number of runs shrinks for very long queues so that one recompute stays within
     `max_calls` simulated calls (about 25 ms in CPython), and never goes below `min_runs`.
-    Past `max_waiting` tickets (far beyond a city hall's day; stress tests reach it) even
-    `min_runs` would take too long, and the deterministic replay (`forward_estimate`) answers.
+    Past `max_waiting` waiting tickets (far more than the reference city hall's ~150; stress
+    tests) even `min_runs` would take too long, and the deterministic replay answers instead.
     """
 
     runs: int = 200
@@ -106,7 +106,7 @@ class MonteCarloEstimator:
     low_quantile: float = 0.1
     high_quantile: float = 0.9
     horizon_minutes: float = 720.0
-    max_waiting: int = 1_000
+    max_waiting: int = 400  # min_runs x 400 = 2 x max_calls: the cost stays bounded
 
     def __call__(self, snapshot: QueueSnapshot) -> Estimates:
         if sum(snapshot.waiting.values()) > self.max_waiting:

@@ -830,9 +830,7 @@ class QueueService:
             )
             for c in office.counters
         )
-        waiting: dict[str, list[int]] = {}
-        for ticket in store.waiting(day):
-            waiting.setdefault(ticket.category_id, []).append(ticket.priority.rank)
+        waiting = store.waiting_ranks(day)
         calls, missed, _ = store.call_outcomes(start, now + timedelta(seconds=1))
         snapshot = build_snapshot(
             now=now,

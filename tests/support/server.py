@@ -114,12 +114,14 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    url: str, event_bus: str = "memory://", port: int | None = None
+    url: str, event_bus: str = "memory://", port: int | None = None, **settings: str
 ) -> Iterator[str]:
-    """`madoguchi serve` as its own process; yields its base URL."""
+    """`madoguchi serve` as its own process; yields its base URL. `settings` become
+    MADOGUCHI_* environment variables (e.g. estimator="replay")."""
     port = port or free_port()
     env = {
         **os.environ,
+        **{f"MADOGUCHI_{name.upper()}": value for name, value in settings.items()},
         "MADOGUCHI_EVENT_BUS": event_bus,
         "MADOGUCHI_CATCH_UP_SECONDS": "1",
         "MADOGUCHI_HEARTBEAT_SECONDS": "2",
