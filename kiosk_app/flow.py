@@ -321,6 +321,7 @@ class Flow:
         self.timeouts = timeouts or Timeouts()
         self.state = State(card_reader=card_reader)
         self.last_touch = now
+        self._last_status: Mapping[str, Any] | None = None
 
     # --- server data -------------------------------------------------------------------------
 
@@ -353,6 +354,10 @@ class Flow:
             office_names=dict(office.get("names", {})),
             categories=tuple(categories),
         )
+        if self._last_status is not None:
+            # The live feed's snapshot may have come first; it is not repeated until something
+            # changes, so its figures are applied to the categories now.
+            self.status_received(self._last_status)
 
     def forms_loaded(self, raw: Mapping[str, Any]) -> None:
         """Take the request forms' questions from `GET /api/v1/forms` (no data, only schemas)."""
@@ -386,6 +391,7 @@ class Flow:
 
     def status_received(self, status: Mapping[str, Any]) -> None:
         """Take live waiting counts, estimates and open/closed from a snapshot or status."""
+        self._last_status = status
         figures = {c["id"]: c for c in status.get("categories", [])}
         categories = []
         for category in self.state.categories:

@@ -8,7 +8,9 @@ the reader sees one command at a time in the order the flow asked for them.
 
 from __future__ import annotations
 
+import gc
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -58,12 +60,52 @@ def _tokyo_today() -> date:
     return datetime.now(TOKYO).date()
 
 
+class GuiThreadCollector:
+    """Runs Python's cyclic garbage collector on the GUI thread only.
+
+    Screens are rebuilt all the time, and Qt wrappers end up in reference cycles. Left to
+    itself the collector runs in whichever thread allocates next (an HTTP or card worker),
+    and a QWidget freed there crashes Qt (a segfault seen in the kiosk tests). While a kiosk
+    runs, automatic collection is off and the controller's timer collects instead.
+    """
+
+    _users = 0
+    _lock = threading.Lock()
+
+    @classmethod
+    def acquire(cls) -> None:
+        with cls._lock:
+            cls._users += 1
+            gc.disable()
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._users = max(0, cls._users - 1)
+            if cls._users == 0:
+                gc.enable()
+        gc.collect()
+
+    @staticmethod
+    def collect() -> None:
+        """Collect the generations the automatic collector would have (GUI thread)."""
+        threshold = gc.get_threshold()
+        count = gc.get_count()
+        for generation in (2, 1, 0):
+            if count[generation] > threshold[generation]:
+                gc.collect(generation)
+                return
+
+
 class KioskController(QObject):
     """Runs a Flow against the real world; `changed` fires after every state change."""
 
     changed = Signal()
     scanned_feedback = Signal(bool)  # a code was read (True) or refused (False)
-    _post = Signal(object)
+    # Argument-free on purpose: a queued signal carrying a Python object makes the emitting
+    # worker take the GIL while Qt holds a signal-slot mutex, which deadlocks against the GUI
+    # thread rebuilding widgets (seen in tests). Actions travel through `_inbox` instead.
+    _wake = Signal()
 
     def __init__(
         self,
@@ -91,7 +133,8 @@ class KioskController(QObject):
         self._card_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-card")
         self._card_check_pending = False
         self.card_thread: threading.Thread | None = None  # where card I/O last ran (tests)
-        self._post.connect(self._run_posted)
+        self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._wake.connect(self._run_posted)
         self._feed: StatusFeed | None = None
         self._frame_lock = threading.Lock()
         self._latest_frame: np.ndarray | None = None
@@ -106,6 +149,7 @@ class KioskController(QObject):
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        GuiThreadCollector.acquire()
         self.load_office()
         self._feed = StatusFeed(
             self.client.ws_url(),
@@ -132,14 +176,24 @@ class KioskController(QObject):
         if self.card is not None:
             self._card_pool.submit(self.card.release)
         self._card_pool.shutdown(wait=True, cancel_futures=False)
+        while not self._inbox.empty():  # callbacks for a stopped kiosk: drop them (and self)
+            self._inbox.get_nowait()
         self.client.close()
+        GuiThreadCollector.release()
 
     def post(self, action: Callable[[], None]) -> None:
         """Run `action` on the GUI thread (safe to call from any thread)."""
-        self._post.emit(action)
+        self._inbox.put(action)
+        self._wake.emit()
 
-    def _run_posted(self, action: Callable[[], None]) -> None:
-        action()
+    def _run_posted(self) -> None:
+        # One wake-up may find several actions (or none: an earlier call took them).
+        while True:
+            try:
+                action = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            action()
 
     def _changed(self) -> None:
         self.changed.emit()
@@ -154,19 +208,24 @@ class KioskController(QObject):
                 log.info("office not loaded: %s", exc.code)
                 self.post(lambda: self._office_timer.start(int(self._office_retry_s * 1000)))
                 return
+            # The office first: the live figures are applied to its categories, and a
+            # snapshot that arrives before them is not sent again until something changes.
+            self.post(lambda: self._office(office))
             try:
                 forms = self.client.forms()
             except ServerError as exc:  # the card button stays hidden; plain tickets work
                 log.info("request forms not loaded: %s", exc.code)
-                forms = {"forms": []}
-            self.post(lambda: self._office(office, forms))
+                return
+            self.post(lambda: self._forms(forms))
 
         self._pool.submit(work)
 
-    def _office(self, office: dict[str, Any], forms: dict[str, Any] | None = None) -> None:
+    def _forms(self, forms: dict[str, Any]) -> None:
+        self.flow.forms_loaded(forms)
+        self._changed()
+
+    def _office(self, office: dict[str, Any]) -> None:
         self.flow.office_loaded(office)
-        if forms is not None:
-            self.flow.forms_loaded(forms)
         if self.printer is not None:
             self.printer.office_name = office.get("names", {}).get("ja", self.printer.office_name)
         self._changed()
@@ -257,6 +316,7 @@ class KioskController(QObject):
             self.scanner.feed(text, self.clock())
 
     def tick(self) -> None:
+        GuiThreadCollector.collect()
         if self.flow.tick(self.clock()):
             self.voice.stop()
             self._submit(ReleaseCard())  # the idle wipe also lets go of the card

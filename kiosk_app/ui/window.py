@@ -95,8 +95,9 @@ def speech_for(state: State) -> str:
         Screen.CARD_PIN: "card_pin_title",
         Screen.CARD_READING: state.message or "card_reading",
         Screen.CARD_LOCKED: "card_locked_title",
-        Screen.REQUEST_FORM: "take_card",
     }
+    if screen is Screen.REQUEST_FORM:
+        return f"{text(lang, 'take_card')}. {text(lang, 'request_title')}"
     key = card_titles.get(screen)
     return text(lang, key) if key else ""
 
@@ -136,6 +137,7 @@ class KioskWindow(QWidget):
         # every status update, so the digits cannot live in the (short-lived) pad widgets.
         self._pin: list[str] = []
         self._pin_display: QLabel | None = None
+        self._pin_for: tuple[Screen, int | None, str | None] = (Screen.LANGUAGE, None, None)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(24, 24, 24, 24)
         self.theme: Theme = theme_for(Preferences(), dpi)
@@ -168,8 +170,11 @@ class KioskWindow(QWidget):
             self._content.deleteLater()
         self._preview = None
         self._pin_display = None
-        if state.screen is not Screen.CARD_PIN or state.message == "wrong_pin":
+        # Digits survive a redraw (status updates) but never a new screen or a VERIFY's answer.
+        pin_for = (state.screen, state.card_tries, state.message)
+        if state.screen is not Screen.CARD_PIN or pin_for[1:] != self._pin_for[1:]:
             self._pin.clear()
+        self._pin_for = pin_for
         content = QWidget()
         box = QVBoxLayout(content)
         box.setContentsMargins(0, 0, 0, 0)
@@ -555,18 +560,14 @@ class KioskWindow(QWidget):
         if form is None or prefill is None:
             return
         fields = prefill.fields
-        box.addWidget(
-            self._label(
-                f"{text(lang, 'request_title')}：{label(form.labels, lang)}", "title", "title"
-            )
-        )
+        box.addWidget(self._label(label(form.labels, lang), "title", "title"))
         box.addWidget(self._label(text(lang, "take_card"), "banner", "take-card"))
-        card_lines = [
+        card_items = "　".join(
             f"{label(f.labels, lang)}: {fields[f.name]}"
             for f in form.fields
             if f.from_card and isinstance(fields.get(f.name), str)
-        ]
-        summary = QLabel("\n".join([text(lang, "request_from_card"), *card_lines]))
+        )
+        summary = QLabel(f"{text(lang, 'request_from_card')} — {card_items}")
         summary.setObjectName("card-items")
         summary.setWordWrap(True)
         summary.setTextFormat(Qt.TextFormat.PlainText)  # card text is data, never markup
@@ -575,20 +576,35 @@ class KioskWindow(QWidget):
         grid = QGridLayout(rows)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(8)
-        for i, item in enumerate(flow.touch_fields(form)):
-            grid.addWidget(self._label(label(item.labels, lang)), i, 0)
-            grid.addLayout(self._field_row(state, item), i, 1)
+        questions = flow.touch_fields(form)
+        line = 0
+        for item in questions:
+            if item.kind == "bool":
+                continue
+            grid.addWidget(self._label(label(item.labels, lang)), line, 0)
+            grid.addLayout(self._field_row(state, item), line, 1)
+            line += 1
+        toggles = QHBoxLayout()  # the optional items share one row: fewer rows to scroll
+        for item in questions:
+            if item.kind == "bool":
+                toggles.addLayout(self._field_row(state, item))
+        if toggles.count():
+            grid.addLayout(toggles, line, 0, 1, 2)
+            line += 1
+        grid.addWidget(self._label(text(lang, "request_others_note"), "muted"), line, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         scroll = QScrollArea()
         scroll.setObjectName("request-fields")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(rows)
+        # Large text or a long form may not fit: the questions scroll (a wide scroll bar; a
+        # drag gesture would delay every tap on the buttons inside).
+        scroll.verticalScrollBar().setMinimumWidth(self.theme.target_px // 2)
         box.addWidget(scroll, 1)
         notes = label(form.notes, lang)
         if notes:
             box.addWidget(self._label(notes, "muted", "notes"))
-        box.addWidget(self._label(text(lang, "request_others_note"), "muted"))
         missing = flow.request_missing()
         if state.message:
             message = f"{text(lang, state.message)} {text(lang, 'ask_staff')}"
@@ -604,6 +620,14 @@ class KioskWindow(QWidget):
         row.addWidget(issue, 2)
         box.addLayout(row)
 
+    def _keep_height(self, button: QPushButton) -> None:
+        # In the scrolling question list a squeezed row would draw buttons over each other:
+        # they keep their full height and the list scrolls instead.
+        # The style's height (min-height + padding + border) is known only once the button is
+        # polished inside the window, after the list is laid out: set it here explicitly.
+        button.setMinimumHeight(self.theme.target_px + 2 * 10 + 2 * 4)
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
     def _field_row(self, state: State, item: FormField) -> QHBoxLayout | QGridLayout:
         lang = state.language
         flow = self.controller.flow
@@ -618,12 +642,14 @@ class KioskWindow(QWidget):
                 partial(self.controller.set_field, item.name, number - 1),
             )
             minus.setEnabled(number > low)
+            self._keep_height(minus)
             plus = self._button(
                 "+",
                 f"field-{item.name}-plus",
                 partial(self.controller.set_field, item.name, number + 1),
             )
             plus.setEnabled(number < high)
+            self._keep_height(plus)
             shown = self._label(str(number), "title", f"field-{item.name}-value")
             shown.setAlignment(Qt.AlignmentFlag.AlignCenter)
             row.addWidget(minus, 1)
@@ -640,6 +666,7 @@ class KioskWindow(QWidget):
             )
             toggle.setCheckable(True)
             toggle.setChecked(bool(value))
+            self._keep_height(toggle)
             row.addWidget(toggle)
             return row
         relation = state.prefill.fields.get("relation") if state.prefill else None
@@ -661,6 +688,7 @@ class KioskWindow(QWidget):
             )
             button.setCheckable(True)
             button.setChecked(value == choice.value)
+            self._keep_height(button)
             if item.name == "scope" and choice.value == "some" and relation == "household":
                 button.setEnabled(False)
             grid.addWidget(button, i // 4, i % 4)

@@ -95,7 +95,7 @@ def pcscd(tmp_path: Path) -> Iterator[tuple[str, int]]:
 
 
 def _bridge(card: SimulatedMyNumberCard, port: int) -> VpcdBridge:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # pcscd is slow to start on a busy machine
     while True:
         try:
             return VpcdBridge(card, port=port).start()
@@ -113,7 +113,7 @@ def _client(socket_path: str, *args: str, module: bool = False) -> subprocess.Co
 
 def _read_when_ready(socket_path: str, pin: str) -> dict:
     # pcscd polls virtual readers every ~0.4 s: the card appears shortly after the bridge connects.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # pcscd is slow to start on a busy machine
     while True:
         result = _client(socket_path, pin)
         if result.returncode == 0:

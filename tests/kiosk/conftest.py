@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -36,6 +37,16 @@ def _code_secret() -> Iterator[None]:
         os.environ.pop("MADOGUCHI_SECRET_KEY", None)
     else:
         os.environ["MADOGUCHI_SECRET_KEY"] = old
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Each test's kiosks (controllers, windows, queued callbacks) form reference cycles; left
+    to the cyclic collector they may be freed from whatever thread allocates next — a worker
+    of the next kiosk — and a QObject destroyed off its thread crashes Qt. Collect them here,
+    on the GUI thread, after every fixture (qtbot included) has let go of them."""
+    yield
+    gc.collect()
 
 
 def _start(tmp: Path, raw: dict[str, Any]) -> Iterator[Server]:

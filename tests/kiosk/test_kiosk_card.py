@@ -17,6 +17,7 @@ import httpx
 import pytest
 from kiosk_helpers import SECRET, Server, open_office, qr_png, wait_screen
 from pypdf import PdfReader
+from PySide6.QtWidgets import QLabel, QPushButton
 from support.server import prepare, server_process
 
 from kiosk_app.devices.card.apdu import CARD_FACE_AID, EF_INDIVIDUAL_NUMBER, JPKI_AID
@@ -78,14 +79,26 @@ def assert_no_card_data(haystack: str) -> None:
         assert secret not in haystack, secret
 
 
-def card_kiosk(make_kiosk, server: Server, card: SimulatedMyNumberCard, printer=None):
-    return make_kiosk(server, printer, card=CardStation("sim://", simulator=card))
+def card_kiosk(make_kiosk, qtbot, server: Server, card: SimulatedMyNumberCard, printer=None):
+    kiosk = make_kiosk(server, printer, card=CardStation("sim://", simulator=card))
+    # The forms arrive after the office (a request of their own); the card button needs them.
+    qtbot.waitUntil(lambda: kiosk.state.forms != (), timeout=10_000)
+    return kiosk
 
 
 def enter_pin(kiosk, qtbot, pin: str) -> None:
     for digit in pin:
         kiosk.click(qtbot, f"pin-{digit}")
     kiosk.click(qtbot, "pin-ok")
+
+
+def tap_field(kiosk, qtbot, name: str) -> None:
+    """Tap a question's button, scrolling it into view first as a visitor's finger would."""
+    from PySide6.QtWidgets import QScrollArea
+
+    scroll = kiosk.window.findChild(QScrollArea, "request-fields")
+    scroll.ensureWidgetVisible(kiosk.window.findChild(QPushButton, name))
+    kiosk.click(qtbot, name)
 
 
 def to_pin_screen(kiosk, qtbot, language: str = "ja") -> None:
@@ -102,7 +115,7 @@ def test_card_pin_form_ticket_clerk_pdf_then_day_close(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     card = SimulatedMyNumberCard()
-    kiosk = card_kiosk(make_kiosk, card_server, card, fake_printer)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card, fake_printer)
     to_pin_screen(kiosk, qtbot)
     assert kiosk.text("card-tries") == text("ja", "card_tries", n=3)
     assert kiosk.window._pin == []
@@ -113,9 +126,9 @@ def test_card_pin_form_ticket_clerk_pdf_then_day_close(
     assert kiosk.controller.card_thread is not threading.main_thread()
     assert kiosk.controller.card_thread.name.startswith("kiosk-card")
     assert "試験　花子" in kiosk.text("card-items") and "霞が関" in kiosk.text("card-items")
-    kiosk.click(qtbot, "field-scope-household")
-    kiosk.click(qtbot, "field-purpose-bank")
-    kiosk.click(qtbot, "field-copies-plus")
+    tap_field(kiosk, qtbot, "field-scope-household")
+    tap_field(kiosk, qtbot, "field-purpose-bank")
+    tap_field(kiosk, qtbot, "field-copies-plus")
     assert kiosk.text("field-copies-value") == "2"
     kiosk.click(qtbot, "issue")
     wait_screen(qtbot, kiosk, Screen.TICKET)
@@ -155,7 +168,7 @@ def test_wrong_pin_then_last_try_warning_then_locked_goes_on_without_the_card(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     card = SimulatedMyNumberCard(tries=2)
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     to_pin_screen(kiosk, qtbot, "en")
     assert kiosk.text("card-tries") == text("en", "card_tries", n=2)
     enter_pin(kiosk, qtbot, "9999")
@@ -163,13 +176,18 @@ def test_wrong_pin_then_last_try_warning_then_locked_goes_on_without_the_card(
     assert kiosk.text("card-tries") == text("en", "card_tries", n=1)
     assert kiosk.text("card-last-try") == text("en", "card_last_try")
     qtbot.wait(300)  # no VERIFY of its own accord while the visitor thinks
+    kiosk.click(qtbot, "pin-9")
+    kiosk.window._rendered = None  # a status update redraws the screen mid-entry
+    kiosk.window.show_state()
+    assert len(kiosk.window._pin) == 1 and kiosk.text("pin-display").startswith("●")
+    kiosk.click(qtbot, "pin-clear")
     assert_card_rules(card, pins_entered=1)
     enter_pin(kiosk, qtbot, "9999")
     wait_screen(qtbot, kiosk, Screen.CARD_LOCKED)
     assert card.tries == 0
     kiosk.click(qtbot, "card-without")
     assert kiosk.state.screen is Screen.CONFIRM
-    assert kiosk.window.findChild(type(kiosk.window), "card-request") is None
+    assert kiosk.window.findChild(QPushButton, "card-request") is None
     kiosk.click(qtbot, "issue")
     wait_screen(qtbot, kiosk, Screen.TICKET)
     ticket = kiosk.state.ticket
@@ -180,7 +198,7 @@ def test_wrong_pin_then_last_try_warning_then_locked_goes_on_without_the_card(
 
 def test_a_locked_card_gets_no_pin_pad(card_server, make_kiosk, qtbot) -> None:
     card = SimulatedMyNumberCard(tries=0)
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     kiosk.click(qtbot, "lang-ja")
     kiosk.click(qtbot, "category-certificates")
     kiosk.click(qtbot, "card-request")
@@ -193,7 +211,7 @@ def test_a_locked_card_gets_no_pin_pad(card_server, make_kiosk, qtbot) -> None:
 
 def test_not_a_mynumber_card(card_server, make_kiosk, qtbot) -> None:
     card = SimulatedMyNumberCard(is_mynumber_card=False)
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     kiosk.click(qtbot, "lang-ja")
     kiosk.click(qtbot, "category-certificates")
     kiosk.click(qtbot, "card-request")
@@ -217,7 +235,7 @@ class RemovedWhileReading(SimulatedMyNumberCard):
 def test_card_removed_mid_read_and_at_the_pin_pad(card_server, make_kiosk, qtbot, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     card = RemovedWhileReading()
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     to_pin_screen(kiosk, qtbot)
     enter_pin(kiosk, qtbot, "1234")
     qtbot.waitUntil(lambda: kiosk.state.message == "card_removed", timeout=5000)
@@ -238,13 +256,13 @@ def test_card_removed_mid_read_and_at_the_pin_pad(card_server, make_kiosk, qtbot
 
 def test_a_long_address_reaches_the_clerk_whole(card_server, make_kiosk, qtbot) -> None:
     card = SimulatedMyNumberCard(items=("試験　花子", LONG_ADDRESS, "19900401", "2"))
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     to_pin_screen(kiosk, qtbot)
     enter_pin(kiosk, qtbot, "1234")
     wait_screen(qtbot, kiosk, Screen.REQUEST_FORM)
     assert LONG_ADDRESS in kiosk.text("card-items")
-    kiosk.click(qtbot, "field-scope-some")  # 本人のみ: the card holder's own record
-    kiosk.click(qtbot, "field-purpose-employment")
+    tap_field(kiosk, qtbot, "field-scope-some")  # 本人のみ: the card holder's own record
+    tap_field(kiosk, qtbot, "field-purpose-employment")
     kiosk.click(qtbot, "issue")
     wait_screen(qtbot, kiosk, Screen.TICKET)
     request = clerk_get(card_server, f"/tickets/{kiosk.state.ticket['id']}/request").json()
@@ -258,14 +276,14 @@ def test_idle_timeout_wipes_the_form_and_lets_go_of_the_card(
     card_server, make_kiosk, qtbot
 ) -> None:
     card = SimulatedMyNumberCard()
-    kiosk = card_kiosk(make_kiosk, card_server, card)
+    kiosk = card_kiosk(make_kiosk, qtbot, card_server, card)
     to_pin_screen(kiosk, qtbot)
     enter_pin(kiosk, qtbot, "1234")
     wait_screen(qtbot, kiosk, Screen.REQUEST_FORM)
     kiosk.time.advance(61)
     kiosk.controller.tick()
     assert kiosk.state.screen is Screen.LANGUAGE and kiosk.state.prefill is None
-    assert kiosk.window.findChild(type(kiosk.window), "card-items") is None
+    assert kiosk.window.findChild(QLabel, "card-items") is None
     qtbot.waitUntil(lambda: kiosk.controller.card._session is None, timeout=3000)
 
 

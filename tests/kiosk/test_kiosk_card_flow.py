@@ -227,3 +227,10 @@ class TestWipe:
         flow.card_present(False, 8)
         flow.card_present(True, 9)
         assert flow.state.screen is Screen.CARD_CONSENT
+
+
+def test_a_snapshot_before_the_office_still_shows_its_figures() -> None:
+    flow = Flow()
+    flow.status_received({"categories": [{"id": "certificates", "waiting": 4}]})
+    flow.office_loaded(office(["juminhyo"]))
+    assert flow.state.category("certificates").waiting == 4  # type: ignore[union-attr]
