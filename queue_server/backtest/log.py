@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,36 +87,41 @@ def _fmt(value: datetime | None) -> str:
     return "" if value is None else value.isoformat(timespec="seconds")
 
 
-def read_log(path: Path) -> list[TicketRecord]:
-    """Read LOG.csv, checking the header, times, outcomes and step order."""
-    out: list[TicketRecord] = []
+def _rows(path: Path, fields: Sequence[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """The rows of a CSV file with its required columns, each with "file:line" for errors."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        missing = [f for f in LOG_FIELDS if f not in (reader.fieldnames or ())]
+        missing = [f for f in fields if f not in (reader.fieldnames or ())]
         if missing:
             raise LogError(f"{path}: missing columns: {', '.join(missing)}")
         for line, row in enumerate(reader, start=2):
-            where = f"{path}:{line}"
-            issued = _time(row["issued_at"], f"{where} issued_at")
-            if issued is None:
-                raise LogError(f"{where}: issued_at is required")
-            outcome = row["outcome"]
-            if outcome not in OUTCOMES:
-                raise LogError(f"{where}: outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
-            record = TicketRecord(
-                ticket_id=row["ticket_id"],
-                category_id=row["category_id"],
-                priority=row["priority"] or "normal",
-                issued_at=issued,
-                called_at=_time(row["called_at"], f"{where} called_at"),
-                started_at=_time(row["started_at"], f"{where} started_at"),
-                finished_at=_time(row["finished_at"], f"{where} finished_at"),
-                counter_id=row["counter_id"] or None,
-                outcome=outcome,
-            )
-            if record.called_at is not None and record.called_at < record.issued_at:
-                raise LogError(f"{where}: called before it was issued")
-            out.append(record)
+            yield f"{path}:{line}", row
+
+
+def read_log(path: Path) -> list[TicketRecord]:
+    """Read LOG.csv, checking the header, times, outcomes and step order."""
+    out: list[TicketRecord] = []
+    for where, row in _rows(path, LOG_FIELDS):
+        issued = _time(row["issued_at"], f"{where} issued_at")
+        if issued is None:
+            raise LogError(f"{where}: issued_at is required")
+        outcome = row["outcome"]
+        if outcome not in OUTCOMES:
+            raise LogError(f"{where}: outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        record = TicketRecord(
+            ticket_id=row["ticket_id"],
+            category_id=row["category_id"],
+            priority=row["priority"] or "normal",
+            issued_at=issued,
+            called_at=_time(row["called_at"], f"{where} called_at"),
+            started_at=_time(row["started_at"], f"{where} started_at"),
+            finished_at=_time(row["finished_at"], f"{where} finished_at"),
+            counter_id=row["counter_id"] or None,
+            outcome=outcome,
+        )
+        if record.called_at is not None and record.called_at < record.issued_at:
+            raise LogError(f"{where}: called before it was issued")
+        out.append(record)
     return out
 
 
@@ -135,18 +140,12 @@ def write_log(path: Path, records: Iterable[TicketRecord]) -> None:
 
 def read_sessions(path: Path) -> list[Session]:
     out: list[Session] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [f for f in SESSION_FIELDS if f not in (reader.fieldnames or ())]
-        if missing:
-            raise LogError(f"{path}: missing columns: {', '.join(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}:{line}"
-            opened = _time(row["open_at"], f"{where} open_at")
-            closed = _time(row["close_at"], f"{where} close_at")
-            if opened is None or closed is None or closed < opened:
-                raise LogError(f"{where}: a session needs open_at <= close_at")
-            out.append(Session(row["counter_id"], opened, closed))
+    for where, row in _rows(path, SESSION_FIELDS):
+        opened = _time(row["open_at"], f"{where} open_at")
+        closed = _time(row["close_at"], f"{where} close_at")
+        if opened is None or closed is None or closed < opened:
+            raise LogError(f"{where}: a session needs open_at <= close_at")
+        out.append(Session(row["counter_id"], opened, closed))
     return out
 
 

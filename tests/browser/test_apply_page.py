@@ -4,6 +4,7 @@ whose text is a signed token, take a ticket with it; axe finds no WCAG 2.1 AA vi
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +31,23 @@ def context(browser: Browser, live: LiveServer) -> Iterator[BrowserContext]:
     context.close()
 
 
+def scan_with_the_kiosk_image_source(folder: Path) -> str:
+    """Read the code the way the kiosk's images:// scanner does (worker thread, its decoder)."""
+    from kiosk_app.devices.scanners import FolderFrames, FrameScanner
+
+    found: list[str] = []
+    seen = threading.Event()
+    scanner = FrameScanner(lambda: FolderFrames(folder))
+    scanner.start(lambda text: (found.append(text), seen.set()))
+    try:
+        assert seen.wait(10), "the kiosk's image source read nothing"
+    finally:
+        scanner.stop()
+    return found[0]
+
+
 def test_resident_fills_the_form_and_the_qr_issues_a_ticket(
-    context, live: LiveServer, axe_script
+    context, live: LiveServer, axe_script, tmp_path: Path
 ) -> None:
     page = context.new_page()
     page.goto("/apply")
@@ -66,12 +82,17 @@ def test_resident_fills_the_form_and_the_qr_issues_a_ticket(
     page.click("button[type=submit]")
     page.wait_for_function("document.getElementById('errors').textContent.length > 0")
     assert "Copies" in page.inner_text("#errors")
-    # The kiosk scans the QR: a ticket for the procedure, with the request attached, once.
-    ticket = live.post("/api/v1/tickets", live.tokens.kiosk, {"code": decoded[0]}).json()["ticket"]
+    # The resident shows the saved QR to the kiosk: its image source reads it, and the kiosk
+    # takes a ticket for the procedure with the request attached — once.
+    scans = tmp_path / "kiosk-scans"
+    scans.mkdir()
+    (scans / "qr.png").write_bytes(page.screenshot(full_page=True))
+    assert scan_with_the_kiosk_image_source(scans) == code
+    ticket = live.post("/api/v1/tickets", live.tokens.kiosk, {"code": code}).json()["ticket"]
     assert ticket["category_id"] == "certificates"
     request = live.get(f"/api/v1/tickets/{ticket['id']}/request", live.tokens.clerk).json()[
         "request"
     ]
     assert request["source"] == "preapplication"
-    again = live.post("/api/v1/tickets", live.tokens.kiosk, {"code": decoded[0]})
+    again = live.post("/api/v1/tickets", live.tokens.kiosk, {"code": code})
     assert again.json()["error"]["code"] == "code_used"
