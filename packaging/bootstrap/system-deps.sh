@@ -19,6 +19,10 @@ while read -r purpose pkg command _; do
     fi
   fi
 done < "${here}/packaging/apt-packages.txt"
+# Debian's own python3 needs python3-venv to create the virtual environment.
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  missing+=("python3-venv")
+fi
 if (( ${#missing[@]} )); then
   echo "system-deps: installing ${missing[*]}"
   sudo_cmd=""
