@@ -7,15 +7,9 @@ ticket priority, then by the time the ticket joined the queue (oldest first), th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from queue_server.domain.office import Counter
-from queue_server.domain.ticket import Priority, Ticket
-
-
-def queue_key(priority: Priority, queued_at: datetime, number: int) -> tuple[int, datetime, int]:
-    """Order within one category's queue: ticket priority, then oldest first."""
-    return (priority.rank, queued_at, number)
+from queue_server.domain.ticket import Ticket
 
 
 def choose_next(counter: Counter, head_of: Callable[[str], Ticket | None]) -> Ticket | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -158,6 +158,3 @@ class StoreFactory(Protocol):
     def read(self) -> AbstractContextManager[QueueStore]:
         """A read-only transaction on one consistent snapshot."""
         ...
-
-
-EventRows = Sequence[tuple[int, Mapping[str, Any]]]

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +159,3 @@ def server_process(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def at(clock: FakeClock, moment: datetime) -> None:
-    clock.set(moment)
