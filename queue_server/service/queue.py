@@ -670,7 +670,15 @@ class QueueService:
         def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
             counter = office.counter(counter_id)
             store.set_counter_state(counter.id, state, now)
-            self._emit(store, office, now, "counter.changed", counter_id=counter.id)
+            # The state is kept in the event so pauses can be learnt from the event log.
+            self._emit(
+                store,
+                office,
+                now,
+                "counter.changed",
+                counter_id=counter.id,
+                detail={"state": state},
+            )
             return {"id": counter.id, "number": counter.number, "state": state}
 
         return self._write(work)
