@@ -7,7 +7,7 @@ export MADOGUCHI_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint typecheck unit bench clean
+.PHONY: run test setup lint typecheck unit bench bench-setup bench-issue clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,18 @@ test:
 	$(MAKE) --no-print-directory lint typecheck
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
 
-bench: setup
+# PEER_URL=http://127.0.0.1:8100 adds a running MADO-queue to bench-issue's tables.
+bench-setup:
+	bash packaging/bootstrap/system-deps.sh bench
+	$(MAKE) --no-print-directory $(STAMP)
 	bash packaging/bootstrap/services.sh
+
+bench: bench-setup
 	$(BIN)/python bench/bench_queue.py
+	$(BIN)/python bench/bench_issue.py $(if $(PEER_URL),--peer-url $(PEER_URL))
+
+bench-issue: bench-setup
+	$(BIN)/python bench/bench_issue.py $(if $(PEER_URL),--peer-url $(PEER_URL))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

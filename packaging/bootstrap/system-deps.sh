@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages listed in packaging/apt-packages.txt that are missing.
-# Usage: system-deps.sh all|test   (test also installs the "all" packages)
+# Usage: system-deps.sh all|test|bench   (test and bench also install the "all" packages)
 # Idempotent: runs apt-get only when at least one package is missing.
 set -euo pipefail
 want="${1:-all}"
