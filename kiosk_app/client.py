@@ -195,10 +195,15 @@ class StatusFeed:
                 kind = message.get("type")
                 if kind == "error":
                     raise ServerError(str(message.get("code")), str(message.get("message")))
-                if kind in ("snapshot", "status"):
+                if kind == "snapshot":
                     seq = message.get("seq", seq)
                     self._set_connected(True)
                     self._on_status(message["status"])
+                elif kind == "status":
+                    # Figures older than the events already seen would undo them: skip those.
+                    if seq is None or message.get("seq", seq) >= seq:
+                        self._set_connected(True)
+                        self._on_status(message["status"])
                 elif kind == "event":
                     if seq is not None and message.get("seq") != seq + 1:
                         ws.send(json.dumps({"type": "resync"}))

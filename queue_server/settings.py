@@ -27,7 +27,10 @@ class ServerSettings(BaseSettings):
     staff_token_hours: float = 12.0
     heartbeat_seconds: float = 15.0
     catch_up_seconds: float = 2.0
+    # The queue state (waits, counts) is recomputed after changes, at most once per
+    # status interval, and every tick (elapsed service time moves the estimates).
     status_interval_seconds: float = 0.25
+    state_tick_seconds: float = 30.0
     preapplication_days: int = 7
     estimator: Literal["forecast", "replay"] = "forecast"
     day_close_check_seconds: float = 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,6 @@ from queue_server.service.ports import Clock
 ROLES = ("clerk", "admin")
 DEVICE_KINDS = ("kiosk", "board")
 _hasher = PasswordHasher()
-_SEEN_EVERY = timedelta(minutes=1)
 # Verifying against this when the user does not exist keeps the timing the same.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -66,7 +66,8 @@ class Accounts:
         self._hasher = hasher
         self._engine = engine
         self._writer = writer(engine)
-        self._seen: dict[int, datetime] = {}
+        self._seen: dict[int, datetime] = {}  # device id -> last seen, not yet written
+        self._seen_lock = threading.Lock()
         self._clock = clock
         self._ttl = timedelta(hours=staff_token_hours)
 
@@ -181,14 +182,28 @@ class Accounts:
         return token
 
     def device_for_token(self, token: str) -> Device | None:
+        """The device of a token: a read; when it was last seen is kept in memory and written
+        by `flush_seen`, off the request path."""
         d = t.devices.c
-        with self._writer.begin() as c:
+        with self._engine.connect() as c:
             row = c.execute(
                 select(d.id, d.name, d.kind).where(d.token_hash == _digest(token))
             ).first()
-            if row is None:
-                return None
-            c.execute(
-                update(t.devices).where(d.id == row.id).values(last_seen_at=self._clock.now())
-            )
+        if row is None:
+            return None
+        with self._seen_lock:
+            self._seen[row.id] = self._clock.now()
         return Device(row.id, row.name, row.kind)
+
+    def flush_seen(self) -> int:
+        """Write when each device was last seen (at most once a minute per device)."""
+        with self._seen_lock:
+            seen, self._seen = self._seen, {}
+        if not seen:
+            return 0
+        with self._writer.begin() as c:
+            for device_id, at in seen.items():
+                c.execute(
+                    update(t.devices).where(t.devices.c.id == device_id).values(last_seen_at=at)
+                )
+        return len(seen)

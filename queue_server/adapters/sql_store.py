@@ -1,27 +1,33 @@
-"""`QueueStore` on SQLAlchemy Core, for SQLite and PostgreSQL.
+"""`QueueStore` on SQLAlchemy Core, for SQLite and PostgreSQL, and the office's writer.
 
-Every write transaction first takes the office's lock: `BEGIN IMMEDIATE` on SQLite, a
-`SELECT ... FOR UPDATE` of the office row on PostgreSQL. Numbers, seqs and calls are therefore
-decided one transaction at a time, so they are unique and gap-free under any concurrency.
+Every write transaction first takes the office's lock: `BEGIN IMMEDIATE` on SQLite (behind a
+file lock shared by every process on the database file, so waiting writers block instead of
+sleeping in the busy handler), a `SELECT ... FOR UPDATE` of the office row on PostgreSQL.
+Numbers, seqs and calls are therefore decided one transaction at a time, so they are unique and
+gap-free under any concurrency.
+
+Writes go through one writer thread per process that owns one connection and commits in
+groups: it takes every job waiting, runs each in its own savepoint (a job that fails rolls back
+alone) and commits them together. One commit then pays for many tickets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from queue_server.adapters import tables as t
-from queue_server.adapters.database import is_sqlite, reader, writer
-from queue_server.adapters.event_bus import EventBus, Notice
+from queue_server.adapters.database import is_sqlite
+from queue_server.adapters.event_bus import Notice
 from queue_server.domain.errors import NotFound
 from queue_server.domain.learning import Arrival, ServiceSample
 from queue_server.domain.ticket import AT_COUNTER_STATES, OPEN_STATES, Priority, Ticket, TicketState
-from queue_server.service.ports import OfficeRecord, RecentCall
+from queue_server.service.ports import OfficeRecord, RecentCall, WaitingTicket
 
 _TICKET_COLUMNS = (
     "id", "business_date", "category_id", "number", "display_number", "public_id", "priority",
@@ -68,6 +74,15 @@ def _select_tickets() -> Any:
 _QUEUE_ORDER = (t.tickets.c.priority_rank, t.tickets.c.queued_at, t.tickets.c.number)
 
 
+@dataclass(frozen=True)
+class StoreMark:
+    """What a store holds in memory at a savepoint, to be restored if the savepoint rolls back."""
+
+    record: OfficeRecord | None
+    notices: int
+    seq_written: int | None
+
+
 class SqlQueueStore:
     """One transaction on one office."""
 
@@ -76,8 +91,26 @@ class SqlQueueStore:
         self._office_id = office_id
         self._locked = locked
         self._record: OfficeRecord | None = None
+        self._seq_written: int | None = None  # the seq stored in the office row, once read
         self.notices: list[Notice] = []
-        self.committed = False
+
+    def mark(self) -> StoreMark:
+        return StoreMark(self._record, len(self.notices), self._seq_written)
+
+    def reset(self, mark: StoreMark) -> None:
+        """Forget what was done after `mark` (its savepoint was rolled back)."""
+        self._record = mark.record
+        del self.notices[mark.notices :]
+        self._seq_written = mark.seq_written
+
+    def flush(self) -> None:
+        """Store the office's seq once for all the events of this transaction."""
+        record = self._record
+        if record is not None and self._seq_written is not None and record.seq != self._seq_written:
+            self._c.execute(
+                update(t.offices).where(t.offices.c.id == self._office_id).values(seq=record.seq)
+            )
+            self._seq_written = record.seq
 
     # office and events
     def office(self) -> OfficeRecord:
@@ -94,6 +127,7 @@ class SqlQueueStore:
                 raise NotFound(f"office {self._office_id!r} is not loaded")
             m = row._mapping
             self._record = OfficeRecord(m["id"], m["seq"], m["closed_through"], m["updated_at"])
+            self._seq_written = m["seq"]
         return self._record
 
     def office_config(self) -> dict[str, Any]:
@@ -103,11 +137,17 @@ class SqlQueueStore:
         return dict(config)
 
     def next_seq(self) -> int:
+        # Written to the office row by `flush`, once per transaction, under the office lock.
         record = self.office()
         seq = record.seq + 1
-        self._c.execute(update(t.offices).where(t.offices.c.id == self._office_id).values(seq=seq))
         self._record = OfficeRecord(record.id, seq, record.closed_through, record.updated_at)
         return seq
+
+    def last_event_at(self) -> datetime | None:
+        e = t.office_events.c
+        return self._c.execute(
+            select(e.at).where(e.office_id == self._office_id, e.seq == self.office().seq)
+        ).scalar_one_or_none()
 
     def append_event(self, seq: int, kind: str, at: datetime, payload: Mapping[str, Any]) -> None:
         self._c.execute(
@@ -123,33 +163,29 @@ class SqlQueueStore:
         )
 
     # numbering
-    def last_number(self, category_id: str, day: date) -> int | None:
+    def take_number(self, category_id: str, day: date, first: int) -> int:
+        """The next number of (category, day), starting at `first`; one round trip when the
+        day's row exists. The caller checks caps and ranges: its savepoint undoes a refusal."""
         s = t.number_sequences.c
-        value = self._c.execute(
-            select(s.last_number).where(
-                s.office_id == self._office_id, s.category_id == category_id, s.business_date == day
-            )
-        ).scalar_one_or_none()
-        return None if value is None else int(value)
-
-    def set_last_number(self, category_id: str, day: date, number: int) -> None:
-        s = t.number_sequences.c
-        updated = self._c.execute(
+        number = self._c.execute(
             update(t.number_sequences)
             .where(
                 s.office_id == self._office_id, s.category_id == category_id, s.business_date == day
             )
-            .values(last_number=number)
-        )
-        if updated.rowcount == 0:
-            self._c.execute(
-                insert(t.number_sequences).values(
-                    office_id=self._office_id,
-                    category_id=category_id,
-                    business_date=day,
-                    last_number=number,
-                )
+            .values(last_number=s.last_number + 1)
+            .returning(s.last_number)
+        ).scalar_one_or_none()
+        if number is not None:
+            return int(number)
+        self._c.execute(
+            insert(t.number_sequences).values(
+                office_id=self._office_id,
+                category_id=category_id,
+                business_date=day,
+                last_number=first,
             )
+        )
+        return first
 
     def last_numbers(self, day: date) -> dict[str, int]:
         s = t.number_sequences.c
@@ -184,6 +220,41 @@ class SqlQueueStore:
         ticket.id = new_id(result)
         self._write_transitions(ticket, device)
 
+    def waiting_ahead(self, category_id: str, day: date, rank: int) -> int:
+        """Tickets waiting in `category_id` that a new ticket of priority `rank` queues behind."""
+        w = t.waiting_counts.c
+        total = self._c.execute(
+            select(func.coalesce(func.sum(w.waiting), 0)).where(
+                w.office_id == self._office_id,
+                w.business_date == day,
+                w.category_id == category_id,
+                w.priority_rank <= rank,
+            )
+        ).scalar_one()
+        return int(total)
+
+    def _count_waiting(self, ticket: Ticket, category_id: str, delta: int) -> None:
+        w = t.waiting_counts.c
+        where = (
+            w.office_id == self._office_id,
+            w.business_date == ticket.business_date,
+            w.category_id == category_id,
+            w.priority_rank == ticket.priority.rank,
+        )
+        updated = self._c.execute(
+            update(t.waiting_counts).where(*where).values(waiting=w.waiting + delta)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                insert(t.waiting_counts).values(
+                    office_id=self._office_id,
+                    business_date=ticket.business_date,
+                    category_id=category_id,
+                    priority_rank=ticket.priority.rank,
+                    waiting=delta,
+                )
+            )
+
     def save_ticket(self, ticket: Ticket, actor: str | None) -> None:
         self._c.execute(
             update(t.tickets)
@@ -204,6 +275,11 @@ class SqlQueueStore:
     def _write_transitions(self, ticket: Ticket, actor: str | None) -> None:
         if not ticket.transitions:
             return
+        for tr in ticket.transitions:
+            if tr.from_state is TicketState.ISSUED:
+                self._count_waiting(ticket, tr.from_category_id or tr.category_id, -1)
+            if tr.to_state is TicketState.ISSUED:
+                self._count_waiting(ticket, tr.category_id, +1)
         self._c.execute(
             insert(t.ticket_transitions),
             [
@@ -284,27 +360,23 @@ class SqlQueueStore:
     def waiting(self, day: date, category_id: str | None = None) -> list[Ticket]:
         return self._many(*self._waiting_where(day, category_id))
 
-    def waiting_counts(self, day: date) -> dict[str, int]:
+    def waiting_queue(self, day: date) -> list[WaitingTicket]:
+        """Today's waiting tickets in call order per category (a few columns, for the state)."""
         c = t.tickets.c
         rows = self._c.execute(
-            select(c.category_id, func.count())
-            .where(c.office_id == self._office_id, *self._waiting_where(day, None))
-            .group_by(c.category_id)
-        )
-        return {row[0]: int(row[1]) for row in rows}
-
-    def waiting_ranks(self, day: date) -> dict[str, list[int]]:
-        """Per category, the waiting tickets' priority ranks in call order (cheap: two columns)."""
-        c = t.tickets.c
-        rows = self._c.execute(
-            select(c.category_id, c.priority_rank)
+            select(
+                c.id,
+                c.public_id,
+                c.display_number,
+                c.category_id,
+                c.priority_rank,
+                c.issued_at,
+                c.recall_count,
+            )
             .where(c.office_id == self._office_id, *self._waiting_where(day, None))
             .order_by(*_QUEUE_ORDER)
         )
-        ranks: dict[str, list[int]] = {}
-        for category_id, rank in rows:
-            ranks.setdefault(category_id, []).append(int(rank))
-        return ranks
+        return [WaitingTicket(*row) for row in rows]
 
     def rank(self, ticket: Ticket) -> int:
         c = t.tickets.c
@@ -426,39 +498,6 @@ class SqlQueueStore:
                 )
             )
 
-    # learnt service times
-    def add_service_sample(self, category_id: str, day: date, minutes: float) -> None:
-        s = t.service_stats.c
-        where = (
-            s.office_id == self._office_id,
-            s.business_date == day,
-            s.category_id == category_id,
-        )
-        updated = self._c.execute(
-            update(t.service_stats)
-            .where(*where)
-            .values(count=s.count + 1, total_minutes=s.total_minutes + minutes)
-        )
-        if updated.rowcount == 0:
-            self._c.execute(
-                insert(t.service_stats).values(
-                    office_id=self._office_id,
-                    business_date=day,
-                    category_id=category_id,
-                    count=1,
-                    total_minutes=minutes,
-                )
-            )
-
-    def service_totals(self, day: date) -> dict[str, tuple[int, float]]:
-        s = t.service_stats.c
-        rows = self._c.execute(
-            select(s.category_id, s.count, s.total_minutes).where(
-                s.office_id == self._office_id, s.business_date == day
-            )
-        )
-        return {r[0]: (int(r[1]), float(r[2])) for r in rows}
-
     # facts the wait estimator learns from
     def service_samples(self, since: datetime, until: datetime) -> list[ServiceSample]:
         tr = t.ticket_transitions.c
@@ -546,55 +585,3 @@ class SqlQueueStore:
             delete(t.ticket_attachments).where(a.business_date <= day, a.ticket_id.in_(ids))
         )
         return int(result.rowcount)
-
-    def commit(self) -> None:
-        self.committed = True
-
-
-class SqlStoreFactory:
-    """Opens store transactions and publishes their events once they commit."""
-
-    def __init__(self, engine: Engine, office_id: str, bus: EventBus) -> None:
-        self.engine = engine
-        self.office_id = office_id
-        self.bus = bus
-        self._writer = writer(engine)
-        self._reader = reader(engine)
-
-    @contextmanager
-    def write(self) -> Iterator[SqlQueueStore]:
-        with self._writer.connect() as connection, connection.begin() as transaction:
-            store = SqlQueueStore(connection, self.office_id, locked=True)
-            store.office()  # take the lock before reading anything else
-            yield store
-            if not store.committed:
-                transaction.rollback()
-                return
-            if store.notices:
-                self.bus.publish_in_transaction(connection, store.notices)
-        if store.notices:
-            self.bus.publish_after_commit(store.notices)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlQueueStore]:
-        with self._reader.connect() as connection, connection.begin():
-            yield SqlQueueStore(connection, self.office_id, locked=False)
-
-    def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
-        """Committed events with a higher seq, in order (to fill gaps in a stream)."""
-        e = t.office_events.c
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(e.payload)
-                .where(e.office_id == self.office_id, e.seq > seq)
-                .order_by(e.seq)
-                .limit(limit)
-            )
-            return [dict(r.payload) for r in rows]
-
-    def current_seq(self) -> int:
-        with self.engine.connect() as connection:
-            value = connection.execute(
-                select(t.offices.c.seq).where(t.offices.c.id == self.office_id)
-            ).scalar_one_or_none()
-            return int(value or 0)

@@ -134,14 +134,16 @@ ticket_transitions = Table(
     Column("service_minutes", Float),
 )
 
-service_stats = Table(
-    "service_stats",
+# Tickets waiting per (office, day, category, priority rank), kept in the same transaction as
+# every change of state, so the people ahead of a new ticket are known without counting rows.
+waiting_counts = Table(
+    "waiting_counts",
     metadata,
     Column("office_id", String(40), ForeignKey("offices.id"), primary_key=True),
     Column("business_date", Date, primary_key=True),
     Column("category_id", String(40), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("total_minutes", Float, nullable=False),
+    Column("priority_rank", Integer, primary_key=True),
+    Column("waiting", Integer, nullable=False),
 )
 
 office_events = Table(

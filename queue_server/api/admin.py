@@ -116,6 +116,7 @@ async def upload_office(request: Request, c: ContainerDep, who: AdminDep) -> dic
             f"office id {office.id!r} differs from this server's {c.stores.office_id!r}",
         )
     await run_in_threadpool(load_office, c.stores.engine, raw, datetime.now(UTC))
+    c.hub.changed()  # names, categories and counters shown everywhere come from the state
     audit.info(
         "audit: %s loaded the office file (%d categories, %d counters)",
         who.name,

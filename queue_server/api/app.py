@@ -18,7 +18,7 @@ from queue_server.adapters.office_file import parse_office
 from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
-from queue_server.adapters.sql_store import SqlStoreFactory
+from queue_server.adapters.sql_writer import SqlStoreFactory
 from queue_server.api import admin, apply, console, errors, opendata, pages, routes, ws
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
@@ -53,13 +53,15 @@ def _office_id(settings: ServerSettings, engine: Engine) -> str:
     return known[0]
 
 
-async def _close_days(service: QueueService, every: float) -> None:
+async def _housekeeping(service: QueueService, accounts: Accounts, every: float) -> None:
+    """Close the day when due; write when devices were last seen."""
     while True:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(service.close_day_if_due)
+            await asyncio.to_thread(accounts.flush_seen)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
-            logger.warning("day close check failed (%s)", type(exc).__name__)
+            logger.warning("housekeeping failed (%s)", type(exc).__name__)
 
 
 def create_app(
@@ -85,20 +87,24 @@ def create_app(
         renderer=ReportlabRequestRenderer(),
         preapplication_days=settings.preapplication_days,
         estimator=ESTIMATORS[settings.estimator],
+        lamp_minutes=settings.congestion_lamp_minutes,
+        tick_seconds=settings.state_tick_seconds,
     )
     hub = Hub(
         office_id,
         bus,
         stores.events_after,
         stores.current_seq,
-        service.status,
+        service.refresh_state,
         check_seconds=settings.catch_up_seconds,
         status_interval=settings.status_interval_seconds,
+        tick_seconds=settings.state_tick_seconds,
     )
+    accounts = Accounts(engine, clock, settings.staff_token_hours)
     container = Container(
         settings=settings,
         service=service,
-        accounts=Accounts(engine, clock, settings.staff_token_hours),
+        accounts=accounts,
         stores=stores,
         hub=hub,
     )
@@ -106,7 +112,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
-        closer = asyncio.create_task(_close_days(service, settings.day_close_check_seconds))
+        closer = asyncio.create_task(
+            _housekeeping(service, accounts, settings.day_close_check_seconds)
+        )
         try:
             yield
         finally:
@@ -114,6 +122,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await closer
             await hub.stop()
+            await asyncio.to_thread(accounts.flush_seen)
+            await asyncio.to_thread(stores.close)
 
     app = FastAPI(
         title="Madoguchi queue server",
@@ -124,7 +134,6 @@ def create_app(
     app.state.container = container
     errors.install(app)
     app.include_router(routes.router)
-    app.include_router(routes.pages)
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.include_router(console.router)

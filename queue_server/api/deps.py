@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from queue_server.adapters.accounts import Accounts, Device, Staff
-from queue_server.adapters.sql_store import SqlStoreFactory
+from queue_server.adapters.sql_writer import SqlStoreFactory
 from queue_server.api.errors import ApiError
 from queue_server.api.realtime import Hub
 from queue_server.service.queue import QueueService
 from queue_server.settings import ServerSettings
+
+
+class TokenCache:
+    """Who a bearer token belongs to, remembered for a few seconds.
+
+    Kiosks send their token with every request; looking it up each time would cost a database
+    read and a thread hop per ticket. A revoked or expired token stops working within
+    `seconds`.
+    """
+
+    def __init__(self, seconds: float = 5.0, size: int = 10_000) -> None:
+        self._seconds = seconds
+        self._size = size
+        self._items: dict[str, tuple[float, Caller | None]] = {}
+
+    def get(self, token: str) -> tuple[Caller | None] | None:
+        found = self._items.get(token)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return (found[1],)
+
+    def put(self, token: str, caller: Caller | None) -> None:
+        if len(self._items) >= self._size:
+            self._items.clear()  # simpler than LRU; a refill costs one read per token
+        self._items[token] = (time.monotonic() + self._seconds, caller)
 
 
 @dataclass
@@ -23,9 +50,10 @@ class Container:
     accounts: Accounts
     stores: SqlStoreFactory
     hub: Hub
+    tokens: TokenCache = field(default_factory=TokenCache)
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
     found: Container = request.app.state.container
     return found
 
@@ -60,17 +88,25 @@ def identify(token: str, accounts: Accounts) -> Caller | None:
     """Staff session or device token, or None when the token is unknown or expired."""
     if token.startswith("mdg_"):
         staff = accounts.staff_for_token(token)
-        return Caller(staff=staff) if staff else None
-    device = accounts.device_for_token(token)
-    return Caller(device=device) if device else None
+        found = Caller(staff=staff) if staff else None
+    else:
+        device = accounts.device_for_token(token)
+        found = Caller(device=device) if device else None
+    return found
 
 
-def caller(
+async def caller(
     c: ContainerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Caller:
     if credentials is None:
         raise _unauthorized("missing bearer token")
-    found = identify(credentials.credentials, c.accounts)
+    token = credentials.credentials
+    known = c.tokens.get(token)  # recently checked: no database read, no thread hop
+    if known is not None:
+        found = known[0]
+    else:
+        found = await run_in_threadpool(identify, token, c.accounts)
+        c.tokens.put(token, found)
     if found is None:
         raise _unauthorized("invalid or expired token")
     return found
@@ -83,19 +119,19 @@ def _forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message, "この操作の権限がありません。")
 
 
-def clerk(who: CallerDep) -> Caller:
+async def clerk(who: CallerDep) -> Caller:
     if who.staff is None or who.staff.role not in ("clerk", "admin"):
         raise _forbidden("this needs a clerk or admin account")
     return who
 
 
-def admin(who: CallerDep) -> Caller:
+async def admin(who: CallerDep) -> Caller:
     if who.staff is None or who.staff.role != "admin":
         raise _forbidden("this needs an admin account")
     return who
 
 
-def issuer(who: CallerDep) -> Caller:
+async def issuer(who: CallerDep) -> Caller:
     if who.staff is None and (who.device is None or who.device.kind != "kiosk"):
         raise _forbidden("tickets are issued by kiosks and staff only")
     return who

@@ -1,20 +1,62 @@
-"""Per-process fan-out of office events to WebSocket subscribers, in seq order without gaps."""
+"""Per-process fan-out of office events and of the computed queue state, in seq order.
+
+The hub receives bus notices and turns them into a gap-free ordered stream of events. After
+events (debounced) and on every clock tick it has the service compute the `QueueState` once and
+publishes it as a status to every subscriber. Two rules keep what a client sees consistent:
+- a status for seq S is published only after every event up to S (the hub first fills any gap
+  from the database), so a client never sees figures from the future of its event stream;
+- a client that has seen a newer event than a status skips that status (see `ws.stream`).
+
+Messages are encoded once per event or state, not once per subscriber.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from queue_server.adapters.event_bus import EventBus, Notice
+from queue_server.service.state import QueueState
 
 logger = logging.getLogger(__name__)
+CLERK, OTHERS = 0, 1  # which encoding of an event a channel receives
 
 
-#: What a subscriber receives: ("event", event) or ("status", status).
-Item = tuple[str, dict[str, Any]]
+def project(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as non-staff channels see it: without device details (printer alerts) and
+    internal ticket ids; type and seq stay, so their stream has no gap."""
+    projected = {k: v for k, v in event.items() if k != "detail"}
+    if event.get("ticket"):
+        projected["ticket"] = {k: v for k, v in event["ticket"].items() if k != "id"}
+    return projected
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_messages(event: dict[str, Any]) -> tuple[str, str]:
+    """The `event` message for clerks and for every other channel."""
+    seq = int(event["seq"])
+    return (
+        _dumps({"type": "event", "seq": seq, "event": event}),
+        _dumps({"type": "event", "seq": seq, "event": project(event)}),
+    )
+
+
+def state_message(kind: str, state: QueueState) -> str:
+    """A `snapshot` or `status` message of a computed state (its status is serialised once)."""
+    return f'{{"type":"{kind}","seq":{state.seq},"status":{state.status_json}}}'
+
+
+#: What a subscriber receives: ("event", seq, (clerk text, others text)) or ("status", seq, text).
+Item = tuple[str, int, Any]
 
 
 class Subscription:
@@ -32,15 +74,7 @@ class Subscription:
 
 
 class Hub:
-    """Receives bus notices, turns them into a gap-free ordered stream, fans it out.
-
-    Notices are processed one at a time by a single pump task. A notice for the next seq that
-    carries its event is delivered at once; anything else (a gap, a notice without its event, the
-    periodic check) is resolved by reading the committed events from the database.
-
-    After events, the hub recomputes the office status (counts, estimates) once for all its
-    subscribers, at most every `status_interval` seconds however busy the office is.
-    """
+    """Receives bus notices, orders them, fans events and computed states out."""
 
     def __init__(
         self,
@@ -48,12 +82,15 @@ class Hub:
         bus: EventBus,
         events_after: Callable[[int], list[dict[str, Any]]],
         current_seq: Callable[[], int],
-        status: Callable[[], dict[str, Any]],
+        refresh_state: Callable[[], QueueState],
         check_seconds: float = 2.0,
         status_interval: float = 0.25,
+        tick_seconds: float = 30.0,
+        buffered_events: int = 5000,
     ) -> None:
-        self._status = status
+        self._refresh_state = refresh_state
         self._status_interval = status_interval
+        self._tick_seconds = tick_seconds
         self._dirty = asyncio.Event()
         self._office_id = office_id
         self._bus = bus
@@ -63,15 +100,24 @@ class Hub:
         self._inbox: asyncio.Queue[Notice] = asyncio.Queue()
         self._subscribers: set[Subscription] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._recent: deque[tuple[int, tuple[str, str]]] = deque(maxlen=buffered_events)
         self.last_seq = 0
+        self.refreshes = 0  # states computed (for monitoring and tests)
+        self._state: QueueState | None = None
+
+    @property
+    def state(self) -> QueueState:
+        assert self._state is not None, "the hub has not started"
+        return self._state
 
     async def start(self) -> None:
         self.last_seq = await asyncio.to_thread(self._current_seq)
+        self._state = await asyncio.to_thread(self._refresh_state)
         self._tasks = [
             asyncio.create_task(self._bus.listen(self._inbox.put_nowait)),
             asyncio.create_task(self._pump()),
             asyncio.create_task(self._check()),
-            asyncio.create_task(self._refresh_status()),
+            asyncio.create_task(self._refresh()),
         ]
 
     async def stop(self) -> None:
@@ -94,26 +140,58 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def _deliver(self, event: dict[str, Any]) -> None:
-        self.last_seq = int(event["seq"])
-        for subscription in list(self._subscribers):
-            subscription.put(("event", event))
+    def changed(self) -> None:
+        """Something outside the event stream changed (e.g. the office file): recompute."""
         self._dirty.set()
 
-    async def _refresh_status(self) -> None:
+    def events_since(self, seq: int) -> list[tuple[int, tuple[str, str]]] | None:
+        """Delivered events after `seq`, from memory; None when they are no longer kept."""
+        if seq >= self.last_seq:
+            return []
+        if not self._recent or self._recent[0][0] > seq + 1:
+            return None
+        start = seq + 1 - self._recent[0][0]
+        return list(itertools.islice(self._recent, start, None))
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        seq = int(event["seq"])
+        self.last_seq = seq
+        texts = event_messages(event)
+        self._recent.append((seq, texts))
+        item: Item = ("event", seq, texts)
+        for subscription in list(self._subscribers):
+            subscription.put(item)
+        self._dirty.set()
+
+    async def _fill_to(self, seq: int) -> None:
+        """Deliver every committed event up to `seq` (those the bus has not brought yet)."""
+        while self.last_seq < seq:
+            events = await asyncio.to_thread(self._events_after, self.last_seq)
+            delivered = False
+            for event in events:
+                if int(event["seq"]) == self.last_seq + 1 and self.last_seq < seq:
+                    self._deliver(event)
+                    delivered = True
+            if not delivered:
+                return
+
+    async def _refresh(self) -> None:
         while True:
-            await self._dirty.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), self._tick_seconds)
             self._dirty.clear()
-            if not self._subscribers:
-                continue
             try:
-                status = await asyncio.to_thread(self._status)
+                state = await asyncio.to_thread(self._refresh_state)
+                await self._fill_to(state.seq)
             except Exception as exc:
-                logger.warning("realtime: status refresh failed (%s)", type(exc).__name__)
+                logger.warning("realtime: state refresh failed (%s)", type(exc).__name__)
                 self._dirty.set()
             else:
+                self._state = state
+                self.refreshes += 1
+                item: Item = ("status", state.seq, state_message("status", state))
                 for subscription in list(self._subscribers):
-                    subscription.put(("status", status))
+                    subscription.put(item)
             await asyncio.sleep(self._status_interval)
 
     async def _pump(self) -> None:
@@ -125,13 +203,9 @@ class Hub:
                 self._deliver(dict(notice.event))
                 continue
             try:
-                events = await asyncio.to_thread(self._events_after, self.last_seq)
+                await self._fill_to(notice.seq)
             except Exception as exc:  # database briefly away: the periodic check retries
                 logger.warning("realtime: catch-up failed (%s)", type(exc).__name__)
-                continue
-            for event in events:
-                if int(event["seq"]) == self.last_seq + 1:
-                    self._deliver(event)
 
     async def _check(self) -> None:
         while True:

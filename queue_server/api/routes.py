@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,7 +21,9 @@ from queue_server.service.jsonable import jsonable
 from queue_server.service.queue import TicketView
 
 router = APIRouter(prefix="/api/v1")
-pages = APIRouter()  # HTML pages live in queue_server/api/pages.py
+#: Seconds a browser or proxy may reuse a status (the state moves at most a few times a second).
+STATUS_MAX_AGE = 2
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class _Body(BaseModel):
@@ -68,6 +71,7 @@ class TicketOut(BaseModel):
     status_url: str
     print_outcome: str | None = None
     print_reason: str | None = None
+    seq: int = Field(description="the computed queue state the figures come from")
 
 
 class TicketEnvelope(BaseModel):
@@ -115,18 +119,29 @@ def log_in(
     }
 
 
-@router.post("/tickets", status_code=201, response_model=TicketEnvelope, tags=["tickets"])
-def issue_ticket(c: ContainerDep, who: IssuerDep, body: IssueRequest) -> dict[str, Any]:
-    """Issue the next number of a category (kiosk device token or staff)."""
-    view = c.service.issue_ticket(
-        body.category_id,
-        body.language,
-        Priority(body.priority),
-        who.name,
-        code=body.code,
-        request=body.request,
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=TicketEnvelope,
+    response_class=JSONResponse,
+    tags=["tickets"],
+)
+async def issue_ticket(c: ContainerDep, who: IssuerDep, body: IssueRequest) -> JSONResponse:
+    """Issue the next number of a category (kiosk device token or staff).
+
+    `ahead` is exact; the estimate is the current queue state's for that place (`seq` says
+    which state)."""
+    view = await asyncio.wrap_future(
+        c.service.issue_ticket_later(
+            body.category_id,
+            body.language,
+            Priority(body.priority),
+            who.name,
+            code=body.code,
+            request=body.request,
+        )
     )
-    return _ticket_json(c, view)
+    return JSONResponse(_ticket_json(c, view), status_code=201, headers=NO_STORE)
 
 
 class PreapplicationRequest(_Body):
@@ -200,10 +215,14 @@ def verify_code(c: ContainerDep, _: IssuerDep, body: CodeRequest) -> dict[str, A
 
 
 @router.get("/tickets/by-public-id/{public_id}", tags=["public"])
-def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]:
-    """A ticket's state, people ahead, estimate and counter (the slip's QR). Public."""
-    view = c.service.ticket_by_public_id(public_id)
-    return {"ticket": jsonable(view.public(), c.service.zone)}
+async def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]:
+    """A ticket's state, people ahead, estimate and counter (the slip's QR). Public.
+
+    Open tickets are answered from the computed queue state (`seq` says which)."""
+    found = c.hub.state.public_tickets.get(public_id)
+    if found is None:
+        found = await run_in_threadpool(c.service.public_ticket, public_id)
+    return {"ticket": found}
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketEnvelope, tags=["tickets"])
@@ -341,9 +360,15 @@ def waiting(c: ContainerDep, _: ClerkDep, category_id: str | None = None) -> dic
 
 
 @router.get("/status", tags=["public"])
-def status(c: ContainerDep) -> JSONResponse:
-    """Per category: waiting, numbers called and where, estimate; per counter its state. Public."""
-    return JSONResponse(jsonable(c.service.status(), c.service.zone))
+async def status(c: ContainerDep, request: Request) -> Response:
+    """Per category: waiting, numbers called and where, estimate, congestion lamp; per counter
+    its state. Public. Served from the computed queue state: `ETag` changes with its seq and
+    tick, `If-None-Match` answers 304, and caches may keep it for a few seconds."""
+    state = c.hub.state
+    headers = {"ETag": state.etag, "Cache-Control": f"public, max-age={STATUS_MAX_AGE}"}
+    if request.headers.get("if-none-match") == state.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(state.status_json, media_type="application/json", headers=headers)
 
 
 @router.get("/office", tags=["public"])

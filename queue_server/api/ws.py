@@ -23,6 +23,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from queue_server.api.deps import Caller, Container, identify
+from queue_server.api.realtime import CLERK, OTHERS, event_messages, state_message
 from queue_server.service.jsonable import jsonable
 
 router = APIRouter()
@@ -38,17 +39,6 @@ def allowed(channel: str, who: Caller | None) -> bool:
     if channel == "clerk":
         return who.staff is not None
     return who.staff is not None or (who.device is not None and who.device.kind == channel)
-
-
-def project(channel: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Strip what an audience does not need: only clerks see internal ticket ids and device
-    details (printer alerts); others get the event's type and seq so their stream has no gap."""
-    if channel == "clerk":
-        return event
-    projected = {k: v for k, v in event.items() if k != "detail"}
-    if event.get("ticket"):
-        projected["ticket"] = {k: v for k, v in event["ticket"].items() if k != "id"}
-    return projected
 
 
 async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
@@ -103,46 +93,43 @@ async def stream(websocket: WebSocket, channel: str) -> None:
                 control.put_nowait(str(message["type"]))
 
     receiver = asyncio.create_task(receive())
+    encoding = CLERK if channel == "clerk" else OTHERS
     try:
-        last = await _snapshot(websocket, channel, c)
+        last = await _snapshot(websocket, encoding, c)
         while True:
             if subscription.overflowed:
                 subscription.overflowed = False
                 subscription.queue = asyncio.Queue(maxsize=subscription.queue.maxsize)
-                last = await _snapshot(websocket, channel, c)
-            get_event = asyncio.ensure_future(subscription.queue.get())
+                last = await _snapshot(websocket, encoding, c)
+            get_item = asyncio.ensure_future(subscription.queue.get())
             get_control = asyncio.ensure_future(control.get())
             done, _ = await asyncio.wait(
-                {get_event, get_control, receiver},
+                {get_item, get_control, receiver},
                 timeout=c.settings.heartbeat_seconds,
                 return_when=asyncio.FIRST_COMPLETED,
             )
-            for future in (get_event, get_control):
+            for future in (get_item, get_control):
                 if future not in done:
                     future.cancel()
             if receiver in done:
                 break  # the client went away
             if get_control in done:
                 if get_control.result() == "resync":
-                    last = await _snapshot(websocket, channel, c)
+                    last = await _snapshot(websocket, encoding, c)
                 else:
                     await _send(websocket, {"type": "pong", "seq": last})
-            if get_event in done:
-                kind, event = get_event.result()
+            if get_item in done:
+                kind, seq, message = get_item.result()
                 if kind == "status":
-                    status = jsonable(event, c.service.zone)
-                    message = {"type": "status", "seq": status["seq"], "status": status}
-                    await _send(websocket, message)
+                    if seq >= last:  # never figures older than the events already sent
+                        await websocket.send_text(message)
                     continue
-                seq = int(event["seq"])
                 if seq <= last:
                     continue
                 if seq != last + 1:
-                    last = await _snapshot(websocket, channel, c)
+                    last = await _snapshot(websocket, encoding, c)
                     continue
-                await _send(
-                    websocket, {"type": "event", "seq": seq, "event": project(channel, event)}
-                )
+                await websocket.send_text(message[encoding])
                 last = seq
             if not done:
                 await _send(
@@ -162,10 +149,18 @@ async def stream(websocket: WebSocket, channel: str) -> None:
             await receiver
 
 
-async def _snapshot(websocket: WebSocket, channel: str, c: Container) -> int:
-    status = await run_in_threadpool(c.service.status)
-    seq = int(status["seq"])
-    await _send(
-        websocket, {"type": "snapshot", "seq": seq, "status": jsonable(status, c.service.zone)}
-    )
-    return seq
+async def _snapshot(websocket: WebSocket, encoding: int, c: Container) -> int:
+    """Send the current state, then the events delivered since it was computed; the seq the
+    client is at afterwards. Events and statuses queued for it up to that seq are skipped."""
+    state = c.hub.state
+    missed = c.hub.events_since(state.seq)
+    if missed is None:  # too far behind the memory of the hub: read them
+        events = await run_in_threadpool(c.stores.events_after, state.seq)
+        missed = [(int(e["seq"]), event_messages(e)) for e in events if e["seq"] <= c.hub.last_seq]
+    await websocket.send_text(state_message("snapshot", state))
+    last = state.seq
+    for seq, texts in missed:
+        if seq == last + 1:
+            await websocket.send_text(texts[encoding])
+            last = seq
+    return last

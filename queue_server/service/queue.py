@@ -1,10 +1,13 @@
-"""The queue's use cases. Each write runs in one transaction that holds the office lock, records
-one event with the office's next `seq`, and is published only after it commits."""
+"""The queue's use cases. Each write runs as a job of the office's writer, in a transaction that
+holds the office lock; it records one event with the office's next `seq`, published only after
+the commit. Reads of figures (waits, people ahead) come from the computed `QueueState`."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -30,27 +33,12 @@ from queue_server.domain.errors import (
     NumberRangeExhausted,
     OfficeClosed,
 )
-from queue_server.domain.estimate import (
-    CounterSnapshot,
-    Estimates,
-    QueueSnapshot,
-    WaitEstimate,
-    WaitEstimator,
-)
+from queue_server.domain.estimate import WaitEstimator
 from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.domain.forms import fee_total
 from queue_server.domain.forms import form as form_spec
 from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.forms import validate as validate_form
-from queue_server.domain.learning import (
-    History,
-    TodayCounts,
-    build_snapshot,
-    day_start_of,
-    history_window,
-    learn_history,
-    paused_return,
-)
 from queue_server.domain.office import LANGUAGES, Category, Office
 from queue_server.domain.ticket import (
     AT_COUNTER_STATES,
@@ -69,10 +57,19 @@ from queue_server.service.ports import (
     SlipPrinter,
     StoreFactory,
 )
+from queue_server.service.state import (
+    AT_COUNTER,
+    NO_FIGURE,
+    Figure,
+    QueueState,
+    StateProjector,
+    public_ticket,
+)
 
 T = TypeVar("T")
+U = TypeVar("U")
 COUNTER_STATES = ("open", "paused", "closed")
-RECENT_CALLS = 10
+_DAY_CLOSED = object()  # a write job's answer when it closed the day first (it runs again)
 
 
 PRINT_OUTCOMES = ("printed", "failed")
@@ -114,23 +111,7 @@ class TicketView:
     status_url: str
     print_outcome: str | None = None
     print_reason: str | None = None
-
-    def public(self) -> dict[str, Any]:
-        """The view for anyone holding the slip's QR: no internal id."""
-        return {
-            "number": self.number,
-            "category_id": self.category_id,
-            "state": self.state,
-            "issued_at": self.issued_at,
-            "called_at": self.called_at,
-            "counter_id": self.counter_id,
-            "counter_number": self.counter_number,
-            "recall_count": self.recall_count,
-            "ahead": self.ahead,
-            "estimated_wait_minutes": self.estimated_wait_minutes,
-            "estimate_low_minutes": self.estimate_low_minutes,
-            "estimate_high_minutes": self.estimate_high_minutes,
-        }
+    seq: int = 0  # the state the figures come from
 
 
 _EVENT_KINDS = {
@@ -144,20 +125,6 @@ _EVENT_KINDS = {
     Action.START: "ticket.started",
     Action.FINISH: "ticket.finished",
 }
-
-
-@dataclass(frozen=True)
-class _Queue:
-    snapshot: QueueSnapshot
-    estimates: Estimates
-    occupied: list[Ticket]  # tickets called to or served at a counter
-    counter_states: dict[str, str]
-
-
-def _minutes(estimate: WaitEstimate | None) -> tuple[int | None, int | None, int | None]:
-    if estimate is None:
-        return (None, None, None)
-    return estimate.rounded()
 
 
 class QueueService:
@@ -174,6 +141,8 @@ class QueueService:
         code_secret: bytes | None = None,
         renderer: RequestRenderer | None = None,
         preapplication_days: int = 7,
+        lamp_minutes: Sequence[int] = (20, 45),
+        tick_seconds: float = 30.0,
     ) -> None:
         self._renderer = renderer
         self._preapplication_days = preapplication_days
@@ -183,9 +152,10 @@ class QueueService:
         self._clock = clock
         self._parse_office = parse_office
         self._public_base_url = public_base_url.rstrip("/")
-        self._estimator = estimator
-        self._history: tuple[date, History] | None = None  # earlier days, learnt once a day
+        self._projector = StateProjector(estimator, lamp_minutes, tick_seconds)
         self._office_cache: tuple[datetime, Office] | None = None
+        self._state: QueueState | None = None
+        self._state_lock = threading.Lock()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -206,19 +176,36 @@ class QueueService:
     def status_url(self, public_id: str) -> str:
         return f"{self._public_base_url}/t/{public_id}"
 
-    def _write(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
-        now = self._clock.now()
-        with self._stores.write() as store:
+    def _submit(self, work: Callable[[QueueStore, Office, datetime], T]) -> Future[T]:
+        """Hand a use case to the office's writer; its result once committed."""
+        result: Future[T] = Future()
+
+        def job(store: QueueStore) -> Any:
+            now = self._clock.now()  # read under the office lock: numbers and times agree
             record = store.office()
             office = self._office(store, record)
             if self._close_due(office, record, now) is None:
-                result = work(store, office, now)
-                store.commit()
-                return result
+                return work(store, office, now)
             # The day close commits on its own, so a use case that then fails cannot undo it.
             self._close_day_if_due(store, office, record, now)
-            store.commit()
-        return self._write(work)
+            return _DAY_CLOSED
+
+        def settle(done: Future[Any]) -> None:
+            try:
+                value = done.result()
+            except BaseException as exc:
+                result.set_exception(exc)
+                return
+            if value is _DAY_CLOSED:
+                self._stores.submit(job).add_done_callback(settle)
+            else:
+                result.set_result(value)
+
+        self._stores.submit(job).add_done_callback(settle)
+        return result
+
+    def _write(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
+        return self._submit(work).result()
 
     def _read(self, work: Callable[[QueueStore, Office, datetime], T]) -> T:
         now = self._clock.now()
@@ -244,7 +231,7 @@ class QueueService:
         """Record one event with the office's next seq: what changed, no personal data.
 
         Figures derived from the whole queue (counts, estimates) are not computed here, under
-        the office lock, but by `status()` after the commit, at most a few times a second.
+        the office lock, but in the `QueueState` after the commit, at most a few times a second.
         """
         seq = store.next_seq()
         payload: dict[str, Any] = {
@@ -264,19 +251,28 @@ class QueueService:
         return self.ticket(ticket.id)
 
     def _view(
-        self, store: QueueStore, office: Office, ticket: Ticket, estimates: Estimates | None
+        self,
+        office: Office,
+        ticket: Ticket,
+        state: QueueState,
+        store: QueueStore | None = None,
+        ahead: int | None = None,
     ) -> TicketView:
+        """Staff's and the issuing kiosk's view; figures from `state`. A waiting ticket's people
+        ahead are `ahead` when known exactly, else its place in the state, else counted."""
         assert ticket.id is not None
-        ahead = 0
-        estimate: WaitEstimate | None = None
+        figure: Figure = NO_FIGURE
         if ticket.state is TicketState.ISSUED:
-            ahead = store.rank(ticket)
-            if estimates is None:
-                estimates = self._estimates(store, office, self._clock.now())
-            estimate = estimates.for_rank(ticket.category_id, ahead)
+            if ahead is None:
+                place = state.places.get(ticket.id)
+                if place is not None and place[0] == ticket.category_id:
+                    ahead = place[1]
+                elif store is not None:
+                    ahead = store.rank(ticket)
+            figure = state.figure(ticket.category_id, ahead or 0)
         elif ticket.state in AT_COUNTER_STATES:
-            estimate = WaitEstimate(0.0, 0.0, 0.0)
-        minutes, low, high = _minutes(estimate)
+            figure = AT_COUNTER
+        minutes, low, high = figure
         counter_number = office.counter(ticket.counter_id).number if ticket.counter_id else None
         return TicketView(
             id=ticket.id,
@@ -292,13 +288,14 @@ class QueueService:
             counter_id=ticket.counter_id,
             counter_number=counter_number,
             recall_count=ticket.recall_count,
-            ahead=ahead,
+            ahead=ahead or 0,
             estimated_wait_minutes=minutes,
             estimate_low_minutes=low,
             estimate_high_minutes=high,
             status_url=self.status_url(ticket.public_id),
             print_outcome=ticket.print_outcome,
             print_reason=ticket.print_reason,
+            seq=state.seq,
         )
 
     # -- day close ------------------------------------------------------------------------
@@ -373,12 +370,29 @@ class QueueService:
     ) -> TicketView:
         """Give a visitor the next number for today: of `category_id`, or of the procedure a
         scanned reservation or pre-application `code` is for (used once)."""
+        return self.issue_ticket_later(
+            category_id, language, priority, device, code=code, request=request
+        ).result()
+
+    def issue_ticket_later(
+        self,
+        category_id: str | None,
+        language: str = "ja",
+        priority: Priority = Priority.NORMAL,
+        device: str | None = None,
+        code: str | None = None,
+        request: Mapping[str, Any] | None = None,
+    ) -> Future[TicketView]:
+        """`issue_ticket` without waiting: the answer once the ticket is committed.
+
+        The people ahead are counted in the write (exact); the estimate for that place comes
+        from the current `QueueState`, so issuing never runs the estimator."""
         if language not in LANGUAGES:
             raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
         if category_id is None and code is None:
             raise InvalidRequest("give a category_id or a scanned code")
 
-        def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
+        def work(store: QueueStore, office: Office, now: datetime) -> tuple[Office, Ticket, int]:
             visit = self._valid_code(store, office, now, code) if code is not None else None
             if visit is not None and category_id not in (None, visit.category_id):
                 raise InvalidRequest("the code is for another procedure")
@@ -389,6 +403,8 @@ class QueueService:
                 raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
             day = office.business_date(now)
             number = self._next_number(store, category, day)
+            chosen = Priority(visit.priority) if visit else priority
+            ahead = store.waiting_ahead(category.id, day, chosen.rank)
             ticket = Ticket.issue(
                 office_id=office.id,
                 business_date=day,
@@ -396,7 +412,7 @@ class QueueService:
                 number=number,
                 display_number=category.display_number(number),
                 public_id=secrets.token_urlsafe(16),
-                priority=Priority(visit.priority) if visit else priority,
+                priority=chosen,
                 language=language,
                 at=now,
             )
@@ -406,9 +422,13 @@ class QueueService:
             if prefilled is not None:
                 store.attach(ticket, "request", prefilled, now)
             self._emit(store, office, now, "ticket.issued", ticket=ticket)
-            return ticket
+            return office, ticket, ahead
 
-        return self._view_after(self._write(work))
+        def answer(written: tuple[Office, Ticket, int]) -> TicketView:
+            office, ticket, ahead = written
+            return self._view(office, ticket, self.state(), ahead=ahead)
+
+        return _then(self._submit(work), answer)
 
     @staticmethod
     def _request_for(
@@ -504,26 +524,25 @@ class QueueService:
         office = self._office_cache[1] if self._office_cache else None
         assert office is not None
         pdf = self._renderer.render(office, request, request["number"])
-        with self._stores.write() as store:
-            store.audit(actor, "request.printed", ticket_id, self._clock.now())
-            store.commit()
+        self._write(
+            lambda store, office, now: store.audit(actor, "request.printed", ticket_id, now)
+        )
         return request["number"], pdf
 
     @staticmethod
     def _next_number(store: QueueStore, category: Category, day: date) -> int:
-        last = store.last_number(category.id, day)
-        issued = 0 if last is None else last - category.number_start + 1
-        if category.daily_cap is not None and issued >= category.daily_cap:
+        # Taken first and checked after: a refusal rolls the job's savepoint back, number too.
+        number = store.take_number(category.id, day, category.number_start)
+        issued = number - category.number_start + 1
+        if category.daily_cap is not None and issued > category.daily_cap:
             raise DailyCapReached(
                 f"{category.names['ja']}: today's {category.daily_cap} tickets are all issued"
             )
-        if last is not None and last >= category.number_end:
+        if number > category.number_end:
             last_display = category.display_number(category.number_end)
             raise NumberRangeExhausted(
                 f"{category.names['ja']}: numbers up to {last_display} are used up today"
             )
-        number = category.number_start if last is None else last + 1
-        store.set_last_number(category.id, day, number)
         return number
 
     def _counter_free(self, store: QueueStore, office: Office, counter_id: str, day: date) -> None:
@@ -653,10 +672,6 @@ class QueueService:
             ticket.cancel(now)
         else:
             raise IllegalTransition(f"{action.value} is not a clerk action")
-        for transition in ticket.transitions:
-            if transition.service_minutes is not None:
-                category = transition.from_category_id or transition.category_id
-                store.add_service_sample(category, ticket.business_date, transition.service_minutes)
         store.save_ticket(ticket, actor)
         self._emit(store, office, now, _EVENT_KINDS[action], ticket=ticket, counter_id=counter_id)
 
@@ -770,180 +785,78 @@ class QueueService:
 
     # -- reads ------------------------------------------------------------------------------
 
+    def state(self) -> QueueState:
+        """The current computed state (computed now only if there is none yet)."""
+        state = self._state
+        return state if state is not None else self.refresh_state()
+
+    def refresh_state(self) -> QueueState:
+        """Compute the state as the database stands now (called by the realtime hub, after
+        changes and on each tick; never on a request path)."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> QueueState:
+            return self._projector.compute(store, office, now, self._state)
+
+        state = self._read(work)
+        with self._state_lock:
+            current = self._state
+            if current is not None and (state.seq, state.as_of) < (current.seq, current.as_of):
+                return current
+            self._state = state
+            return state
+
+    def status(self) -> Mapping[str, Any]:
+        """The public snapshot: waiting counts, calls, estimates, counters. No personal data."""
+        return self.state().status
+
     def ticket(self, ticket_id: int) -> TicketView:
+        state = self.state()
         return self._read(
             lambda store, office, now: self._view(
-                store, office, self._ticket(store, ticket_id), None
+                office, self._ticket(store, ticket_id), state, store
             )
         )
 
-    def ticket_by_public_id(self, public_id: str) -> TicketView:
-        def work(store: QueueStore, office: Office, now: datetime) -> TicketView:
+    def public_ticket(self, public_id: str) -> Mapping[str, Any]:
+        """A ticket as its slip's QR shows it (JSON-ready): from the state when it is open
+        there, else read (a ticket newer than the state, or one that is over)."""
+        state = self.state()
+        found = state.public_tickets.get(public_id)
+        if found is not None:
+            return found
+
+        def work(store: QueueStore, office: Office, now: datetime) -> Mapping[str, Any]:
             ticket = store.ticket_by_public_id(public_id)
             if ticket is None:
                 raise NotFound("no such ticket")
-            return self._view(store, office, ticket, None)
+            view = self._view(office, ticket, state, store)
+            figure = (
+                view.estimated_wait_minutes,
+                view.estimate_low_minutes,
+                view.estimate_high_minutes,
+            )
+            shown: Mapping[str, Any] = jsonable(
+                public_ticket(ticket, office, view.ahead, figure, state.seq), office.zone
+            )
+            return shown
 
         return self._read(work)
 
     def waiting(self, category_id: str | None = None) -> list[TicketView]:
         """Today's waiting tickets in queue order (for clerks)."""
+        state = self.state()
 
         def work(store: QueueStore, office: Office, now: datetime) -> list[TicketView]:
             if category_id is not None:
                 office.category(category_id)
-            estimates = self._estimates(store, office, now)
             day = office.business_date(now)
-            return [
-                self._view(store, office, t, estimates) for t in store.waiting(day, category_id)
-            ]
-
-        return self._read(work)
-
-    def status(self) -> dict[str, Any]:
-        """The public snapshot: waiting counts, calls, estimates, counters. No personal data."""
-
-        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
-            queue = self._queue(store, office, now)
-            return self._status(store, office, now, store.office().seq, queue)
+            return [self._view(office, t, state, store) for t in store.waiting(day, category_id)]
 
         return self._read(work)
 
     def office_info(self) -> dict[str, Any]:
         """What a kiosk or page needs to know about the office."""
         return self._read(self._office_info)
-
-    # -- projections ------------------------------------------------------------------------
-
-    def _queue(self, store: QueueStore, office: Office, now: datetime) -> _Queue:
-        """Read the queue's state once and estimate every wait from it."""
-        day = office.business_date(now)
-        zone = office.zone
-        states = store.counter_states()
-        changed = store.counter_state_times()
-        occupied_list = store.occupied_counters(day)
-        occupied = {t.counter_id: t for t in occupied_list}
-        start = day_start_of(now, zone)
-        history = self._learnt_history(store, office, day)
-        counters = tuple(
-            CounterSnapshot(
-                id=c.id,
-                categories=c.categories,
-                available=states.get(c.id, "open") == "open",
-                busy_category=occupied[c.id].category_id if c.id in occupied else None,
-                busy_since=occupied[c.id].called_at if c.id in occupied else None,
-                returns_in=paused_return(history, changed[c.id], now, zone)
-                if states.get(c.id) == "paused" and c.id in changed
-                else None,
-            )
-            for c in office.counters
-        )
-        waiting = store.waiting_ranks(day)
-        calls, missed, _ = store.call_outcomes(start, now + timedelta(seconds=1))
-        snapshot = build_snapshot(
-            now=now,
-            zone=zone,
-            priors={c.id: c.service_minutes for c in office.categories},
-            counters=counters,
-            waiting=waiting,
-            history=history,
-            services_today=store.service_samples(start, now + timedelta(seconds=1)),
-            arrivals_today=store.arrivals(start, now + timedelta(seconds=1)),
-            counts_today=TodayCounts(calls, missed),
-            day_start=start,
-        )
-        return _Queue(snapshot, self._estimator(snapshot), occupied_list, states)
-
-    def _learnt_history(self, store: QueueStore, office: Office, day: date) -> History:
-        """What earlier days teach the estimator; learnt on the first use of each day."""
-        cached = self._history
-        if cached is not None and cached[0] == day:
-            return cached[1]
-        zone = office.zone
-        start = day_start_of(datetime(day.year, day.month, day.day, 12, tzinfo=zone), zone)
-        since, until = history_window(start)
-        arrivals = store.arrivals(since, until)
-        calls, missed, lost = store.call_outcomes(since, until)
-        days = len({a.at.astimezone(zone).date() for a in arrivals})
-        history = learn_history(
-            store.service_samples(since, until),
-            arrivals,
-            days,
-            zone,
-            (sum(calls.values()), sum(missed.values()), lost),
-        )
-        self._history = (day, history)
-        return history
-
-    def _estimates(self, store: QueueStore, office: Office, now: datetime) -> Estimates:
-        return self._queue(store, office, now).estimates
-
-    def _status(
-        self, store: QueueStore, office: Office, now: datetime, seq: int, queue: _Queue
-    ) -> dict[str, Any]:
-        day = office.business_date(now)
-        waiting = queue.snapshot.waiting
-        estimates = queue.estimates
-        occupied = queue.occupied
-        states = queue.counter_states
-        last_numbers = store.last_numbers(day)
-        categories = []
-        for category in office.categories:
-            last = last_numbers.get(category.id)
-            issued = 0 if last is None else last - category.number_start + 1
-            reason = office.reception_closed_reason(category, now)
-            if reason is None and category.daily_cap is not None and issued >= category.daily_cap:
-                reason = "daily_cap_reached"
-            if reason is None and last is not None and last >= category.number_end:
-                reason = "number_range_exhausted"
-            minutes, low, high = _minutes(estimates.for_new_ticket(category.id))
-            categories.append(
-                {
-                    "id": category.id,
-                    "prefix": category.prefix,
-                    "waiting": waiting.get(category.id, 0),
-                    "issued_today": issued,
-                    "open": reason is None,
-                    "closed_reason": reason,
-                    "estimated_wait_minutes": minutes,
-                    "estimate_low_minutes": low,
-                    "estimate_high_minutes": high,
-                    "called": [
-                        _called(t, office) for t in occupied if t.category_id == category.id
-                    ],
-                }
-            )
-        by_counter = {t.counter_id: t for t in occupied}
-        counters = [
-            {
-                "id": c.id,
-                "number": c.number,
-                "state": states.get(c.id, "open"),
-                "ticket": _called(by_counter[c.id], office) if c.id in by_counter else None,
-            }
-            for c in office.counters
-        ]
-        recent = [
-            {
-                "number": call.display_number,
-                "category_id": call.category_id,
-                "counter_id": call.counter_id,
-                "counter_number": office.counter(call.counter_id).number,
-                "at": call.at,
-                "recall": call.recall,
-            }
-            for call in store.recent_calls(day, RECENT_CALLS)
-        ]
-        return {
-            "office_id": office.id,
-            "seq": seq,
-            "generated_at": now,
-            "business_date": day,
-            "open": office.is_open(now),
-            "categories": categories,
-            "counters": counters,
-            "recent_calls": recent,
-        }
 
     def _office_info(self, store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
         local = office.local(now)
@@ -1003,18 +916,6 @@ class QueueService:
         }
 
 
-def _called(ticket: Ticket, office: Office) -> dict[str, Any]:
-    return {
-        "number": ticket.display_number,
-        "category_id": ticket.category_id,
-        "state": ticket.state.value,
-        "counter_id": ticket.counter_id,
-        "counter_number": office.counter(ticket.counter_id).number if ticket.counter_id else None,
-        "called_at": ticket.called_at,
-        "recall_count": ticket.recall_count,
-    }
-
-
 def _event_ticket(ticket: Ticket, office: Office) -> dict[str, Any]:
     return {
         "id": ticket.id,
@@ -1026,3 +927,17 @@ def _event_ticket(ticket: Ticket, office: Office) -> dict[str, Any]:
         "counter_number": office.counter(ticket.counter_id).number if ticket.counter_id else None,
         "recall_count": ticket.recall_count,
     }
+
+
+def _then(future: Future[T], then: Callable[[T], U]) -> Future[U]:
+    """A future of `then(result)`, computed where `future` completes."""
+    out: Future[U] = Future()
+
+    def chain(done: Future[T]) -> None:
+        try:
+            out.set_result(then(done.result()))
+        except BaseException as exc:
+            out.set_exception(exc)
+
+    future.add_done_callback(chain)
+    return out

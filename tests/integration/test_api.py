@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from support.server import Tokens, app_client, bearer
+from support.server import Tokens, app_client, bearer, fresh_status
 from tests_constants import OPEN_MOMENT, TOKYO
 
 from queue_server.adapters import tables as t
@@ -106,7 +106,7 @@ class TestIssuing:
         assert response.json()["error"]["code"] == "daily_cap_reached"
         assert response.json()["error"]["message_ja"] == "本日の受付は終了しました。"
         assert table_counts(engine) == before
-        status = client.get("/api/v1/status").json()
+        status = fresh_status(client)
         mynumber = next(c for c in status["categories"] if c["id"] == "mynumber")
         assert (mynumber["open"], mynumber["closed_reason"]) == (False, "daily_cap_reached")
 
@@ -302,7 +302,7 @@ class TestLifecycle:
         call_next(client, tokens)
         act(client, tokens, ticket["id"], "recall")
         assert act(client, tokens, ticket["id"], "recall").json()["ticket"]["recall_count"] == 2
-        recent = client.get("/api/v1/status").json()["recent_calls"]
+        recent = fresh_status(client)["recent_calls"]
         assert [r["recall"] for r in recent] == [True, True, False]
 
     def test_no_show_and_return(self, api) -> None:
@@ -396,7 +396,7 @@ class TestPublicViews:
         client, tokens, _ = api
         ticket = issue(client, tokens)
         call_next(client, tokens)
-        status = client.get("/api/v1/status").json()
+        status = fresh_status(client)
         assert status["seq"] == 2
         text = str(status)
         assert ticket["public_id"] not in text
@@ -436,9 +436,9 @@ class TestDayClose:
         waiting = issue(client, tokens)
         clock.set(datetime(2026, 11, 26, 23, 59, 59, tzinfo=TOKYO))
         # Just before midnight in Tokyo (14:59 UTC) it is still the 26th.
-        assert client.get("/api/v1/status").json()["business_date"] == "2026-11-26"
+        assert fresh_status(client)["business_date"] == "2026-11-26"
         clock.set(datetime(2026, 11, 27, 8, 30, tzinfo=TOKYO))
-        status = client.get("/api/v1/status").json()
+        status = fresh_status(client)
         assert status["business_date"] == "2026-11-27"
         assert all(c["waiting"] == 0 for c in status["categories"])
         assert ticket_row(engine, waiting["id"])["state"] == "cancelled"
@@ -503,7 +503,7 @@ def test_learnt_service_time_raises_estimates(api, clock: FakeClock) -> None:
         act(client, tokens, ticket["id"], "finish")
     for _ in range(3):
         issue(client, tokens, "tax")
-    status = client.get("/api/v1/status").json()
+    status = fresh_status(client)
     tax = next(c for c in status["categories"] if c["id"] == "tax")
     # Prior 5 min per ticket blended with six 20-minute services is well above the prior alone.
     assert tax["estimated_wait_minutes"] > 3 * 5 / 2

@@ -33,7 +33,12 @@ def _collect(ws_url: str, want: int, out: list[dict], ready: threading.Event) ->
 def test_subscriber_on_one_process_sees_every_call_made_on_another(pg_url: str, bus: str) -> None:
     engine, tokens = prepare(pg_url, SystemClock(), raw=None, always_open=True)
     engine.dispose()
-    with server_process(pg_url, event_bus=bus) as a, server_process(pg_url, event_bus=bus) as b:
+    # No catch-up polling and no clock tick: only the bus can bring the other process's events.
+    quiet = {"catch_up_seconds": "3600", "state_tick_seconds": "3600"}
+    with (
+        server_process(pg_url, event_bus=bus, **quiet) as a,
+        server_process(pg_url, event_bus=bus, **quiet) as b,
+    ):
         messages: list[dict] = []
         ready = threading.Event()
         # Each round is three events: issued, called, finished.

@@ -105,6 +105,33 @@ def app_client(
     engine.dispose()
 
 
+def settled_status(base: str, timeout: float = 10.0) -> dict[str, Any]:
+    """A live server's `/api/v1/status` once its state has caught up with the database."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seq = httpx.get(f"{base}/api/v1/health", timeout=5).json()["seq"]
+        status = dict(httpx.get(f"{base}/api/v1/status", timeout=5).json())
+        if status["seq"] >= seq:
+            return status
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"status stayed at seq {status['seq']} < {seq}")
+        time.sleep(0.02)
+
+
+def fresh_status(client: TestClient) -> dict[str, Any]:
+    """`/api/v1/status` once the server has recomputed its queue state from the database as it
+    stands now (the state follows changes asynchronously, a fraction of a second later)."""
+    hub = client.app.state.container.hub  # type: ignore[attr-defined]
+    before = hub.refreshes
+    client.portal.call(hub.changed)  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10
+    while hub.refreshes <= before:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the queue state was not recomputed")
+        time.sleep(0.005)
+    return dict(client.get("/api/v1/status").json())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -120,10 +147,10 @@ def server_process(
     port = port or free_port()
     env = {
         **os.environ,
-        **{f"MADOGUCHI_{name.upper()}": value for name, value in settings.items()},
-        "MADOGUCHI_EVENT_BUS": event_bus,
         "MADOGUCHI_CATCH_UP_SECONDS": "1",
         "MADOGUCHI_HEARTBEAT_SECONDS": "2",
+        **{f"MADOGUCHI_{name.upper()}": value for name, value in settings.items()},
+        "MADOGUCHI_EVENT_BUS": event_bus,
     }
     command = [
         sys.executable,

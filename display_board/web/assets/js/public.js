@@ -11,12 +11,12 @@ let status = null;
 let typical = null;
 let thresholds = [20, 45];
 
+const LAMP_LABELS = { low: "lampLow", mid: "lampMid", high: "lampHigh", closed: "lampClosed" };
+
+/** The server decides the lamp (with hysteresis, so it does not flicker); the page shows it. */
 function lamp(category) {
-  if (!category.open && !category.waiting) return ["closed", t("lampClosed")];
-  const minutes = category.estimated_wait_minutes || 0;
-  if (minutes < thresholds[0]) return ["low", t("lampLow")];
-  if (minutes < thresholds[1]) return ["mid", t("lampMid")];
-  return ["high", t("lampHigh")];
+  const level = LAMP_LABELS[category.congestion] ? category.congestion : "low";
+  return [level, t(LAMP_LABELS[level])];
 }
 
 function render() {

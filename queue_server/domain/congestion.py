@@ -1,0 +1,31 @@
+"""The congestion lamp (混雑ランプ): a level per procedure from its wait, without flicker.
+
+A lamp that follows the estimate exactly flips between two colours whenever the wait sits near a
+threshold. The level therefore rises as soon as the wait reaches a threshold, but falls only once
+the wait is a margin below it (hysteresis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LEVELS = ("low", "mid", "high")
+
+
+def margin(threshold: int) -> int:
+    """How far below a threshold the wait must fall before the lamp steps down."""
+    return max(2, threshold // 10)
+
+
+def congestion_level(minutes: int, thresholds: Sequence[int], previous: str | None = None) -> str:
+    """`low`, `mid` or `high` for a wait of `minutes`, given the lamp's previous level."""
+    level = min(sum(1 for threshold in thresholds if minutes >= threshold), len(LEVELS) - 1)
+    if previous in LEVELS:
+        before = LEVELS.index(previous)
+        # Falling: keep the highest earlier step whose threshold the wait is still near.
+        for step in range(before, level, -1):
+            threshold = thresholds[step - 1]
+            if minutes >= threshold - margin(threshold):
+                level = step
+                break
+    return LEVELS[level]
