@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from queue_server.adapters import tables as t
@@ -73,6 +73,46 @@ def _select_tickets() -> Any:
 
 _QUEUE_ORDER = (t.tickets.c.priority_rank, t.tickets.c.queued_at, t.tickets.c.number)
 
+# The statements of the issue path, built once: building a statement per call costs more than
+# SQLite takes to run it.
+_o, _n, _w = t.offices.c, t.number_sequences.c, t.waiting_counts.c
+_OFFICE = select(_o.id, _o.seq, _o.closed_through, _o.updated_at).where(
+    _o.id == bindparam("b_office")
+)
+_OFFICE_LOCKED = _OFFICE.with_for_update()
+_SET_SEQ = update(t.offices).where(_o.id == bindparam("b_office")).values(seq=bindparam("b_seq"))
+_TAKE_NUMBER = (
+    update(t.number_sequences)
+    .where(
+        _n.office_id == bindparam("b_office"),
+        _n.category_id == bindparam("b_category"),
+        _n.business_date == bindparam("b_day"),
+    )
+    .values(last_number=_n.last_number + 1)
+    .returning(_n.last_number)
+)
+_WAITING_AHEAD = select(func.coalesce(func.sum(_w.waiting), 0)).where(
+    _w.office_id == bindparam("b_office"),
+    _w.business_date == bindparam("b_day"),
+    _w.category_id == bindparam("b_category"),
+    _w.priority_rank <= bindparam("b_rank"),
+)
+_COUNT_WAITING = (
+    update(t.waiting_counts)
+    .where(
+        _w.office_id == bindparam("b_office"),
+        _w.business_date == bindparam("b_day"),
+        _w.category_id == bindparam("b_category"),
+        _w.priority_rank == bindparam("b_rank"),
+    )
+    .values(waiting=_w.waiting + bindparam("b_delta"))
+)
+_INSERT_NUMBER = insert(t.number_sequences)
+_INSERT_WAITING = insert(t.waiting_counts)
+_INSERT_TICKET = insert(t.tickets)
+_INSERT_TRANSITION = insert(t.ticket_transitions)
+_INSERT_EVENT = insert(t.office_events)
+
 
 @dataclass(frozen=True)
 class StoreMark:
@@ -107,22 +147,15 @@ class SqlQueueStore:
         """Store the office's seq once for all the events of this transaction."""
         record = self._record
         if record is not None and self._seq_written is not None and record.seq != self._seq_written:
-            self._c.execute(
-                update(t.offices).where(t.offices.c.id == self._office_id).values(seq=record.seq)
-            )
+            self._c.execute(_SET_SEQ, {"b_office": self._office_id, "b_seq": record.seq})
             self._seq_written = record.seq
 
     # office and events
     def office(self) -> OfficeRecord:
         if self._record is None:
-            o = t.offices.c
             # The configuration itself is fetched only when it changed (see office_config).
-            query = select(o.id, o.seq, o.closed_through, o.updated_at).where(
-                o.id == self._office_id
-            )
-            if self._locked and not is_sqlite(self._c.engine):
-                query = query.with_for_update()
-            row = self._c.execute(query).first()
+            query = _OFFICE_LOCKED if self._locked and not is_sqlite(self._c.engine) else _OFFICE
+            row = self._c.execute(query, {"b_office": self._office_id}).first()
             if row is None:
                 raise NotFound(f"office {self._office_id!r} is not loaded")
             m = row._mapping
@@ -151,9 +184,8 @@ class SqlQueueStore:
 
     def append_event(self, seq: int, kind: str, at: datetime, payload: Mapping[str, Any]) -> None:
         self._c.execute(
-            insert(t.office_events).values(
-                office_id=self._office_id, seq=seq, type=kind, at=at, payload=dict(payload)
-            )
+            _INSERT_EVENT,
+            {"office_id": self._office_id, "seq": seq, "type": kind, "at": at, "payload": payload},
         )
         self.notices.append(Notice(self._office_id, seq, dict(payload)))
 
@@ -166,24 +198,19 @@ class SqlQueueStore:
     def take_number(self, category_id: str, day: date, first: int) -> int:
         """The next number of (category, day), starting at `first`; one round trip when the
         day's row exists. The caller checks caps and ranges: its savepoint undoes a refusal."""
-        s = t.number_sequences.c
         number = self._c.execute(
-            update(t.number_sequences)
-            .where(
-                s.office_id == self._office_id, s.category_id == category_id, s.business_date == day
-            )
-            .values(last_number=s.last_number + 1)
-            .returning(s.last_number)
+            _TAKE_NUMBER, {"b_office": self._office_id, "b_category": category_id, "b_day": day}
         ).scalar_one_or_none()
         if number is not None:
             return int(number)
         self._c.execute(
-            insert(t.number_sequences).values(
-                office_id=self._office_id,
-                category_id=category_id,
-                business_date=day,
-                last_number=first,
-            )
+            _INSERT_NUMBER,
+            {
+                "office_id": self._office_id,
+                "category_id": category_id,
+                "business_date": day,
+                "last_number": first,
+            },
         )
         return first
 
@@ -199,60 +226,54 @@ class SqlQueueStore:
     # tickets
     def add_ticket(self, ticket: Ticket, device: str | None) -> None:
         result = self._c.execute(
-            insert(t.tickets).values(
-                office_id=ticket.office_id,
-                business_date=ticket.business_date,
-                origin_category_id=ticket.category_id,
-                category_id=ticket.category_id,
-                number=ticket.number,
-                display_number=ticket.display_number,
-                public_id=ticket.public_id,
-                priority=ticket.priority.value,
-                priority_rank=ticket.priority.rank,
-                language=ticket.language,
-                state=ticket.state.value,
-                issued_at=ticket.issued_at,
-                queued_at=ticket.queued_at or ticket.issued_at,
-                recall_count=0,
-                device=device,
-            )
+            _INSERT_TICKET,
+            {
+                "office_id": ticket.office_id,
+                "business_date": ticket.business_date,
+                "origin_category_id": ticket.category_id,
+                "category_id": ticket.category_id,
+                "number": ticket.number,
+                "display_number": ticket.display_number,
+                "public_id": ticket.public_id,
+                "priority": ticket.priority.value,
+                "priority_rank": ticket.priority.rank,
+                "language": ticket.language,
+                "state": ticket.state.value,
+                "issued_at": ticket.issued_at,
+                "queued_at": ticket.queued_at or ticket.issued_at,
+                "recall_count": 0,
+                "device": device,
+            },
         )
         ticket.id = new_id(result)
         self._write_transitions(ticket, device)
 
     def waiting_ahead(self, category_id: str, day: date, rank: int) -> int:
         """Tickets waiting in `category_id` that a new ticket of priority `rank` queues behind."""
-        w = t.waiting_counts.c
         total = self._c.execute(
-            select(func.coalesce(func.sum(w.waiting), 0)).where(
-                w.office_id == self._office_id,
-                w.business_date == day,
-                w.category_id == category_id,
-                w.priority_rank <= rank,
-            )
+            _WAITING_AHEAD,
+            {"b_office": self._office_id, "b_day": day, "b_category": category_id, "b_rank": rank},
         ).scalar_one()
         return int(total)
 
     def _count_waiting(self, ticket: Ticket, category_id: str, delta: int) -> None:
-        w = t.waiting_counts.c
-        where = (
-            w.office_id == self._office_id,
-            w.business_date == ticket.business_date,
-            w.category_id == category_id,
-            w.priority_rank == ticket.priority.rank,
-        )
-        updated = self._c.execute(
-            update(t.waiting_counts).where(*where).values(waiting=w.waiting + delta)
-        )
+        key = {
+            "b_office": self._office_id,
+            "b_day": ticket.business_date,
+            "b_category": category_id,
+            "b_rank": ticket.priority.rank,
+        }
+        updated = self._c.execute(_COUNT_WAITING, {**key, "b_delta": delta})
         if updated.rowcount == 0:
             self._c.execute(
-                insert(t.waiting_counts).values(
-                    office_id=self._office_id,
-                    business_date=ticket.business_date,
-                    category_id=category_id,
-                    priority_rank=ticket.priority.rank,
-                    waiting=delta,
-                )
+                _INSERT_WAITING,
+                {
+                    "office_id": self._office_id,
+                    "business_date": ticket.business_date,
+                    "category_id": category_id,
+                    "priority_rank": ticket.priority.rank,
+                    "waiting": delta,
+                },
             )
 
     def save_ticket(self, ticket: Ticket, actor: str | None) -> None:
@@ -281,7 +302,7 @@ class SqlQueueStore:
             if tr.to_state is TicketState.ISSUED:
                 self._count_waiting(ticket, tr.category_id, +1)
         self._c.execute(
-            insert(t.ticket_transitions),
+            _INSERT_TRANSITION,
             [
                 {
                     "ticket_id": ticket.id,

@@ -835,10 +835,7 @@ class QueueService:
                 view.estimate_low_minutes,
                 view.estimate_high_minutes,
             )
-            shown: Mapping[str, Any] = jsonable(
-                public_ticket(ticket, office, view.ahead, figure, state.seq), office.zone
-            )
-            return shown
+            return public_ticket(ticket, office, view.ahead, figure, state.seq)
 
         return self._read(work)
 

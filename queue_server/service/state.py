@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from queue_server.domain.congestion import congestion_level
 from queue_server.domain.estimate import (
@@ -88,10 +89,15 @@ class QueueState:
         return round_figure(WaitEstimate(last.minutes + extra, last.low + extra, last.high + extra))
 
 
+def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
+
+
 def public_ticket(
     ticket: Ticket | WaitingTicket, office: Office, ahead: int, figure: Figure, seq: int
 ) -> dict[str, Any]:
-    """A ticket as anyone holding its slip's QR sees it: no internal id, no personal data."""
+    """A ticket as anyone holding its slip's QR sees it: no internal id, no personal data.
+    JSON-ready (built for every open ticket on every recompute, so without `jsonable`)."""
     if isinstance(ticket, WaitingTicket):
         number, state = ticket.display_number, TicketState.ISSUED.value
         called_at, counter_id, recalls = None, None, ticket.recall_count
@@ -103,8 +109,8 @@ def public_ticket(
         "number": number,
         "category_id": ticket.category_id,
         "state": state,
-        "issued_at": ticket.issued_at,
-        "called_at": called_at,
+        "issued_at": _iso(ticket.issued_at, office.zone),
+        "called_at": _iso(called_at, office.zone),
         "counter_id": counter_id,
         "counter_number": office.counter(counter_id).number if counter_id else None,
         "recall_count": recalls,
@@ -208,13 +214,9 @@ class StateProjector:
             for ahead, ticket in enumerate(rows):
                 places[ticket.id] = (category_id, ahead)
                 figure = round_figure(estimates.for_rank(category_id, ahead))
-                public[ticket.public_id] = jsonable(
-                    public_ticket(ticket, office, ahead, figure, seq), zone
-                )
+                public[ticket.public_id] = public_ticket(ticket, office, ahead, figure, seq)
         for at_counter in occupied_list:
-            public[at_counter.public_id] = jsonable(
-                public_ticket(at_counter, office, 0, AT_COUNTER, seq), zone
-            )
+            public[at_counter.public_id] = public_ticket(at_counter, office, 0, AT_COUNTER, seq)
 
         status, congestion = self._status(
             store, office, at, seq, estimates, by_category, occupied_list, states, previous
