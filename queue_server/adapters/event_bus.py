@@ -95,8 +95,9 @@ class PostgresBus:
         self._dsn = dsn
 
     def publish_in_transaction(self, connection: Connection, notices: Sequence[Notice]) -> None:
-        for notice in notices:
-            connection.execute(select(func.pg_notify(CHANNEL, notice.encode())))
+        # One round trip for a whole group commit's notices.
+        if notices:
+            connection.execute(select(*(func.pg_notify(CHANNEL, n.encode()) for n in notices)))
 
     def publish_after_commit(self, notices: Sequence[Notice]) -> None:
         return None
