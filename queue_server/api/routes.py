@@ -219,7 +219,7 @@ async def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]
     """A ticket's state, people ahead, estimate and counter (the slip's QR). Public.
 
     Open tickets are answered from the computed queue state (`seq` says which)."""
-    found = c.hub.state.public_tickets.get(public_id)
+    found = c.hub.state.public_ticket(public_id)
     if found is None:
         found = await run_in_threadpool(c.service.public_ticket, public_id)
     return {"ticket": found}

@@ -817,15 +817,15 @@ class QueueService:
             )
         )
 
-    def public_ticket(self, public_id: str) -> Mapping[str, Any]:
+    def public_ticket(self, public_id: str) -> dict[str, Any]:
         """A ticket as its slip's QR shows it (JSON-ready): from the state when it is open
         there, else read (a ticket newer than the state, or one that is over)."""
         state = self.state()
-        found = state.public_tickets.get(public_id)
+        found = state.public_ticket(public_id)
         if found is not None:
             return found
 
-        def work(store: QueueStore, office: Office, now: datetime) -> Mapping[str, Any]:
+        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
             ticket = store.ticket_by_public_id(public_id)
             if ticket is None:
                 raise NotFound("no such ticket")

@@ -68,8 +68,23 @@ class QueueState:
     #: Minutes each further ticket adds, per category, for places beyond the simulated queue.
     per_ticket_minutes: Mapping[str, float]
     places: Mapping[int, tuple[str, int]]  # waiting ticket id -> (category, people ahead)
-    public_tickets: Mapping[str, Mapping[str, Any]]  # public id -> public view (open tickets)
+    #: public id -> (ticket, people ahead) of every waiting or called ticket; the view itself is
+    #: built when asked for, so a long queue does not make every recompute dearer.
+    open_tickets: Mapping[str, tuple[Ticket | WaitingTicket, int]]
+    office: Office
     congestion: Mapping[str, str] = field(default_factory=dict)
+
+    def public_ticket(self, public_id: str) -> dict[str, Any] | None:
+        """The slip's page view of an open ticket, or None when the state does not hold it."""
+        found = self.open_tickets.get(public_id)
+        if found is None:
+            return None
+        ticket, ahead = found
+        if isinstance(ticket, WaitingTicket):
+            figure = self.figure(ticket.category_id, ahead)
+        else:
+            figure = AT_COUNTER
+        return public_ticket(ticket, self.office, ahead, figure, self.seq)
 
     @property
     def etag(self) -> str:
@@ -209,14 +224,13 @@ class StateProjector:
             )
 
         places: dict[int, tuple[str, int]] = {}
-        public: dict[str, Mapping[str, Any]] = {}
+        open_tickets: dict[str, tuple[Ticket | WaitingTicket, int]] = {}
         for category_id, rows in by_category.items():
             for ahead, ticket in enumerate(rows):
                 places[ticket.id] = (category_id, ahead)
-                figure = round_figure(estimates.for_rank(category_id, ahead))
-                public[ticket.public_id] = public_ticket(ticket, office, ahead, figure, seq)
+                open_tickets[ticket.public_id] = (ticket, ahead)
         for at_counter in occupied_list:
-            public[at_counter.public_id] = public_ticket(at_counter, office, 0, AT_COUNTER, seq)
+            open_tickets[at_counter.public_id] = (at_counter, 0)
 
         status, congestion = self._status(
             store, office, at, seq, estimates, by_category, occupied_list, states, previous
@@ -231,7 +245,8 @@ class StateProjector:
             estimates=estimates,
             per_ticket_minutes=per_ticket,
             places=places,
-            public_tickets=public,
+            open_tickets=open_tickets,
+            office=office,
             congestion=congestion,
         )
 
