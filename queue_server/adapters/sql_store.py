@@ -29,36 +29,35 @@ from queue_server.domain.learning import Arrival, ServiceSample
 from queue_server.domain.ticket import AT_COUNTER_STATES, OPEN_STATES, Priority, Ticket, TicketState
 from queue_server.service.ports import OfficeRecord, RecentCall, WaitingTicket
 
-_TICKET_COLUMNS = (
-    "id", "business_date", "category_id", "number", "display_number", "public_id", "priority",
-    "language", "state", "issued_at", "queued_at", "called_at", "started_at", "finished_at",
-    "counter_id", "recall_count", "office_id", "print_outcome", "print_reason",
+#: The one mapping between `Ticket` and a row of `tickets`: these attributes are columns of the
+#: same name (`priority` and `state` stored as their values).
+_TICKET_FIELDS = (
+    "office_id", "business_date", "category_id", "number", "display_number", "public_id",
+    "priority", "language", "state", "issued_at", "queued_at", "called_at", "started_at",
+    "finished_at", "counter_id", "recall_count", "print_outcome", "print_reason",
 )  # fmt: skip
+#: What the lifecycle changes (`save_ticket`); the slip's outcome has its own write.
+_LIFECYCLE_FIELDS = (
+    "category_id", "state", "queued_at", "called_at", "started_at", "finished_at", "counter_id",
+    "recall_count",
+)  # fmt: skip
+
+
+def _columns(ticket: Ticket, fields: tuple[str, ...] = _TICKET_FIELDS) -> dict[str, Any]:
+    """A ticket's values for `fields`, as stored."""
+    values = {name: getattr(ticket, name) for name in fields}
+    for name in ("priority", "state"):
+        if name in values:
+            values[name] = values[name].value
+    return values
 
 
 def _ticket(row: Row[Any]) -> Ticket:
     m = row._mapping
-    return Ticket(
-        id=m["id"],
-        office_id=m["office_id"],
-        business_date=m["business_date"],
-        category_id=m["category_id"],
-        number=m["number"],
-        display_number=m["display_number"],
-        public_id=m["public_id"],
-        priority=Priority(m["priority"]),
-        language=m["language"],
-        issued_at=m["issued_at"],
-        state=TicketState(m["state"]),
-        queued_at=m["queued_at"],
-        called_at=m["called_at"],
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        counter_id=m["counter_id"],
-        recall_count=m["recall_count"],
-        print_outcome=m["print_outcome"],
-        print_reason=m["print_reason"],
-    )
+    values = {name: m[name] for name in _TICKET_FIELDS}
+    values["priority"] = Priority(values["priority"])
+    values["state"] = TicketState(values["state"])
+    return Ticket(id=m["id"], **values)
 
 
 def new_id(result: Any) -> int:
@@ -68,7 +67,7 @@ def new_id(result: Any) -> int:
 
 
 def _select_tickets() -> Any:
-    return select(*(t.tickets.c[name] for name in _TICKET_COLUMNS))
+    return select(t.tickets.c.id, *(t.tickets.c[name] for name in _TICKET_FIELDS))
 
 
 _QUEUE_ORDER = (t.tickets.c.priority_rank, t.tickets.c.queued_at, t.tickets.c.number)
@@ -200,21 +199,13 @@ class SqlQueueStore:
     def add_ticket(self, ticket: Ticket, device: str | None) -> None:
         result = self._c.execute(
             insert(t.tickets).values(
-                office_id=ticket.office_id,
-                business_date=ticket.business_date,
-                origin_category_id=ticket.category_id,
-                category_id=ticket.category_id,
-                number=ticket.number,
-                display_number=ticket.display_number,
-                public_id=ticket.public_id,
-                priority=ticket.priority.value,
-                priority_rank=ticket.priority.rank,
-                language=ticket.language,
-                state=ticket.state.value,
-                issued_at=ticket.issued_at,
-                queued_at=ticket.queued_at or ticket.issued_at,
-                recall_count=0,
-                device=device,
+                {
+                    **_columns(ticket),
+                    "origin_category_id": ticket.category_id,
+                    "priority_rank": ticket.priority.rank,
+                    "queued_at": ticket.queued_at or ticket.issued_at,
+                    "device": device,
+                }
             )
         )
         ticket.id = new_id(result)
@@ -259,16 +250,7 @@ class SqlQueueStore:
         self._c.execute(
             update(t.tickets)
             .where(t.tickets.c.id == ticket.id)
-            .values(
-                category_id=ticket.category_id,
-                state=ticket.state.value,
-                queued_at=ticket.queued_at,
-                called_at=ticket.called_at,
-                started_at=ticket.started_at,
-                finished_at=ticket.finished_at,
-                counter_id=ticket.counter_id,
-                recall_count=ticket.recall_count,
-            )
+            .values(_columns(ticket, _LIFECYCLE_FIELDS))
         )
         self._write_transitions(ticket, actor)
 
