@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from queue_server.domain.learning import Arrival, ServiceSample
 from queue_server.domain.ticket import (
@@ -25,7 +25,21 @@ from queue_server.domain.ticket import (
     TicketState,
     Transition,
 )
-from queue_server.service.ports import OfficeRecord, QueueStore, RecentCall, WaitingTicket
+from queue_server.service.ports import (
+    AttachmentStore,
+    CodeStore,
+    CounterStore,
+    DeviceStore,
+    LearningFacts,
+    NumberStore,
+    OfficeRecord,
+    OfficeStore,
+    QueueStore,
+    RecentCall,
+    StoreFactory,
+    TicketStore,
+    WaitingTicket,
+)
 
 T = TypeVar("T")
 
@@ -377,3 +391,17 @@ class FakeStoreFactory:
 
     def current_seq(self) -> int:
         return self.tables.office.seq
+
+
+if TYPE_CHECKING:  # mypy holds each fake to its port (never run)
+    _tables = FakeTables.__new__(FakeTables)
+    _office: OfficeStore = FakeOfficeStore(_tables)
+    _numbers: NumberStore = FakeNumberStore(_tables)
+    _tickets: TicketStore = FakeTicketStore(_tables)
+    _counters: CounterStore = FakeCounterStore(_tables)
+    _codes: CodeStore = FakeCodeStore(_tables)
+    _devices: DeviceStore = FakeDeviceStore(_tables)
+    _attachments: AttachmentStore = FakeAttachmentStore(_tables)
+    _facts: LearningFacts = FakeLearningFacts(_tables)
+    _store: QueueStore = FakeQueueStore(_tables)
+    _factory: StoreFactory = FakeStoreFactory(_tables)
