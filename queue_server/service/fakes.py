@@ -71,13 +71,8 @@ class FakeTables:
 
     def add_device(self, name: str, kind: str) -> None:
         """Register a kiosk or board (the accounts' job in the real database)."""
-        self.devices[name] = {
-            "name": name,
-            "kind": kind,
-            "last_seen_at": None,
-            "health": None,
-            "health_at": None,
-        }
+        seen = {"last_seen_at": None, "health": None, "health_at": None}
+        self.devices[name] = {"name": name, "kind": kind, **seen}
 
 
 class _Fake:
@@ -197,16 +192,11 @@ class FakeTicketStore(_Fake):
     def waiting_queue(self, day: date) -> list[WaitingTicket]:
         return [
             WaitingTicket(
-                t.id or 0,
-                t.public_id,
-                t.display_number,
-                t.category_id,
-                t.priority.rank,
-                t.issued_at,
-                t.recall_count,
+                t.id or 0, t.public_id, t.display_number, t.category_id, t.priority.rank,
+                t.issued_at, t.recall_count,
             )
             for t in self.waiting(day)
-        ]
+        ]  # fmt: skip
 
     def waiting_ahead(self, category_id: str, day: date, rank: int) -> int:
         return sum(1 for t in self.waiting(day, category_id) if t.priority.rank <= rank)

@@ -21,16 +21,18 @@ COUNTER = OFFICE.counters[0]
 CATEGORY = COUNTER.categories[0]
 
 
+CLOCK = FakeClock(OPEN_MOMENT)
+
+
 @pytest.fixture
 def service() -> QueueService:
+    CLOCK.set(OPEN_MOMENT)
     day = OFFICE.business_date(OPEN_MOMENT)
     tables = FakeTables.for_office(OFFICE.id, RAW, OPEN_MOMENT, day - timedelta(days=1))
     for counter in OFFICE.counters:
         tables.counters[counter.id] = ("open", OPEN_MOMENT)
     stores = FakeStoreFactory(tables)
-    return QueueService(
-        stores, FakeClock(OPEN_MOMENT), parse_office, "https://city.example/", forward_estimate
-    )
+    return QueueService(stores, CLOCK, parse_office, "https://city.example/", forward_estimate)
 
 
 def test_a_visit_from_issue_to_finish(service: QueueService) -> None:
@@ -51,6 +53,6 @@ def test_a_visit_from_issue_to_finish(service: QueueService) -> None:
 
 def test_the_day_closes_on_the_first_use_of_the_next_day(service: QueueService) -> None:
     ticket = service.issue_ticket(CATEGORY)
-    service._clock.advance(days=1)  # type: ignore[attr-defined]
+    CLOCK.advance(days=1)
     assert service.close_day_if_due()
     assert service.ticket(ticket.id).state == "cancelled"
