@@ -14,8 +14,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from queue_server.adapters import tables as t
-from queue_server.adapters.database import writer
-from queue_server.adapters.sql_store import new_id
+from queue_server.adapters.database import new_id, writer
 from queue_server.domain.errors import DomainError
 from queue_server.service.ports import Clock
 

@@ -1,4 +1,7 @@
-"""`QueueStore` on SQLAlchemy Core, for SQLite and PostgreSQL, and the office's writer.
+"""`QueueStore` on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+The ports are implemented one group per module (`sql_tickets`, `sql_records`, `sql_facts`);
+`SqlQueueStore` joins them on one connection and keeps the office's row and events.
 
 Every write transaction first takes the office's lock: `BEGIN IMMEDIATE` on SQLite (behind a
 file lock shared by every process on the database file, so waiting writers block instead of
@@ -18,99 +21,29 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from queue_server.adapters import tables as t
 from queue_server.adapters.database import is_sqlite
 from queue_server.adapters.event_bus import Notice
+from queue_server.adapters.sql_facts import SqlLearningFacts
+from queue_server.adapters.sql_records import (
+    SqlAttachmentStore,
+    SqlCodeStore,
+    SqlCounterStore,
+    SqlDeviceStore,
+)
+from queue_server.adapters.sql_tickets import SqlNumberStore, SqlTicketStore
 from queue_server.domain.errors import NotFound
-from queue_server.domain.learning import Arrival, ServiceSample
-from queue_server.domain.ticket import AT_COUNTER_STATES, OPEN_STATES, Priority, Ticket, TicketState
-from queue_server.service.ports import OfficeRecord, RecentCall, WaitingTicket
+from queue_server.service.ports import OfficeRecord
 
-_TICKET_COLUMNS = (
-    "id", "business_date", "category_id", "number", "display_number", "public_id", "priority",
-    "language", "state", "issued_at", "queued_at", "called_at", "started_at", "finished_at",
-    "counter_id", "recall_count", "office_id", "print_outcome", "print_reason",
-)  # fmt: skip
-
-
-def _ticket(row: Row[Any]) -> Ticket:
-    m = row._mapping
-    return Ticket(
-        id=m["id"],
-        office_id=m["office_id"],
-        business_date=m["business_date"],
-        category_id=m["category_id"],
-        number=m["number"],
-        display_number=m["display_number"],
-        public_id=m["public_id"],
-        priority=Priority(m["priority"]),
-        language=m["language"],
-        issued_at=m["issued_at"],
-        state=TicketState(m["state"]),
-        queued_at=m["queued_at"],
-        called_at=m["called_at"],
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        counter_id=m["counter_id"],
-        recall_count=m["recall_count"],
-        print_outcome=m["print_outcome"],
-        print_reason=m["print_reason"],
-    )
-
-
-def new_id(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _select_tickets() -> Any:
-    return select(*(t.tickets.c[name] for name in _TICKET_COLUMNS))
-
-
-_QUEUE_ORDER = (t.tickets.c.priority_rank, t.tickets.c.queued_at, t.tickets.c.number)
-
-# The statements of the issue path, built once: building a statement per call costs more than
-# SQLite takes to run it.
-_o, _n, _w = t.offices.c, t.number_sequences.c, t.waiting_counts.c
+# Statements run on every write, built once.
+_o = t.offices.c
 _OFFICE = select(_o.id, _o.seq, _o.closed_through, _o.updated_at).where(
     _o.id == bindparam("b_office")
 )
 _OFFICE_LOCKED = _OFFICE.with_for_update()
 _SET_SEQ = update(t.offices).where(_o.id == bindparam("b_office")).values(seq=bindparam("b_seq"))
-_TAKE_NUMBER = (
-    update(t.number_sequences)
-    .where(
-        _n.office_id == bindparam("b_office"),
-        _n.category_id == bindparam("b_category"),
-        _n.business_date == bindparam("b_day"),
-    )
-    .values(last_number=_n.last_number + 1)
-    .returning(_n.last_number)
-)
-_WAITING_AHEAD = select(func.coalesce(func.sum(_w.waiting), 0)).where(
-    _w.office_id == bindparam("b_office"),
-    _w.business_date == bindparam("b_day"),
-    _w.category_id == bindparam("b_category"),
-    _w.priority_rank <= bindparam("b_rank"),
-)
-_COUNT_WAITING = (
-    update(t.waiting_counts)
-    .where(
-        _w.office_id == bindparam("b_office"),
-        _w.business_date == bindparam("b_day"),
-        _w.category_id == bindparam("b_category"),
-        _w.priority_rank == bindparam("b_rank"),
-    )
-    .values(waiting=_w.waiting + bindparam("b_delta"))
-)
-_INSERT_NUMBER = insert(t.number_sequences)
-_INSERT_WAITING = insert(t.waiting_counts)
-_INSERT_TICKET = insert(t.tickets)
-_INSERT_TRANSITION = insert(t.ticket_transitions)
 _INSERT_EVENT = insert(t.office_events)
 
 
@@ -123,8 +56,17 @@ class StoreMark:
     seq_written: int | None
 
 
-class SqlQueueStore:
-    """One transaction on one office."""
+class SqlQueueStore(
+    SqlNumberStore,
+    SqlTicketStore,
+    SqlCounterStore,
+    SqlCodeStore,
+    SqlDeviceStore,
+    SqlAttachmentStore,
+    SqlLearningFacts,
+):
+    """One transaction on one office: every store port (`QueueStore`); the office's row and
+    events are kept here, with the seq written once per transaction."""
 
     def __init__(self, connection: Connection, office_id: str, locked: bool) -> None:
         self._c = connection
@@ -193,416 +135,3 @@ class SqlQueueStore:
         self._c.execute(
             update(t.offices).where(t.offices.c.id == self._office_id).values(closed_through=day)
         )
-
-    # numbering
-    def take_number(self, category_id: str, day: date, first: int) -> int:
-        """The next number of (category, day), starting at `first`; one round trip when the
-        day's row exists. The caller checks caps and ranges: its savepoint undoes a refusal."""
-        number = self._c.execute(
-            _TAKE_NUMBER, {"b_office": self._office_id, "b_category": category_id, "b_day": day}
-        ).scalar_one_or_none()
-        if number is not None:
-            return int(number)
-        self._c.execute(
-            _INSERT_NUMBER,
-            {
-                "office_id": self._office_id,
-                "category_id": category_id,
-                "business_date": day,
-                "last_number": first,
-            },
-        )
-        return first
-
-    def last_numbers(self, day: date) -> dict[str, int]:
-        s = t.number_sequences.c
-        rows = self._c.execute(
-            select(s.category_id, s.last_number).where(
-                s.office_id == self._office_id, s.business_date == day
-            )
-        )
-        return {r.category_id: r.last_number for r in rows}
-
-    # tickets
-    def add_ticket(self, ticket: Ticket, device: str | None) -> None:
-        result = self._c.execute(
-            _INSERT_TICKET,
-            {
-                "office_id": ticket.office_id,
-                "business_date": ticket.business_date,
-                "origin_category_id": ticket.category_id,
-                "category_id": ticket.category_id,
-                "number": ticket.number,
-                "display_number": ticket.display_number,
-                "public_id": ticket.public_id,
-                "priority": ticket.priority.value,
-                "priority_rank": ticket.priority.rank,
-                "language": ticket.language,
-                "state": ticket.state.value,
-                "issued_at": ticket.issued_at,
-                "queued_at": ticket.queued_at or ticket.issued_at,
-                "recall_count": 0,
-                "device": device,
-            },
-        )
-        ticket.id = new_id(result)
-        self._write_transitions(ticket, device)
-
-    def waiting_ahead(self, category_id: str, day: date, rank: int) -> int:
-        """Tickets waiting in `category_id` that a new ticket of priority `rank` queues behind."""
-        total = self._c.execute(
-            _WAITING_AHEAD,
-            {"b_office": self._office_id, "b_day": day, "b_category": category_id, "b_rank": rank},
-        ).scalar_one()
-        return int(total)
-
-    def _count_waiting(self, ticket: Ticket, category_id: str, delta: int) -> None:
-        key = {
-            "b_office": self._office_id,
-            "b_day": ticket.business_date,
-            "b_category": category_id,
-            "b_rank": ticket.priority.rank,
-        }
-        updated = self._c.execute(_COUNT_WAITING, {**key, "b_delta": delta})
-        if updated.rowcount == 0:
-            self._c.execute(
-                _INSERT_WAITING,
-                {
-                    "office_id": self._office_id,
-                    "business_date": ticket.business_date,
-                    "category_id": category_id,
-                    "priority_rank": ticket.priority.rank,
-                    "waiting": delta,
-                },
-            )
-
-    def save_ticket(self, ticket: Ticket, actor: str | None) -> None:
-        self._c.execute(
-            update(t.tickets)
-            .where(t.tickets.c.id == ticket.id)
-            .values(
-                category_id=ticket.category_id,
-                state=ticket.state.value,
-                queued_at=ticket.queued_at,
-                called_at=ticket.called_at,
-                started_at=ticket.started_at,
-                finished_at=ticket.finished_at,
-                counter_id=ticket.counter_id,
-                recall_count=ticket.recall_count,
-            )
-        )
-        self._write_transitions(ticket, actor)
-
-    def _write_transitions(self, ticket: Ticket, actor: str | None) -> None:
-        if not ticket.transitions:
-            return
-        for tr in ticket.transitions:
-            if tr.from_state is TicketState.ISSUED:
-                self._count_waiting(ticket, tr.from_category_id or tr.category_id, -1)
-            if tr.to_state is TicketState.ISSUED:
-                self._count_waiting(ticket, tr.category_id, +1)
-        self._c.execute(
-            _INSERT_TRANSITION,
-            [
-                {
-                    "ticket_id": ticket.id,
-                    "office_id": ticket.office_id,
-                    "action": tr.action.value,
-                    "from_state": tr.from_state.value if tr.from_state else None,
-                    "to_state": tr.to_state.value,
-                    "at": tr.at,
-                    "category_id": tr.category_id,
-                    "from_category_id": tr.from_category_id,
-                    "counter_id": tr.counter_id,
-                    "actor": actor,
-                    "service_minutes": tr.service_minutes,
-                }
-                for tr in ticket.transitions
-            ],
-        )
-        ticket.transitions.clear()
-
-    def _one(self, *where: Any) -> Ticket | None:
-        row = self._c.execute(
-            _select_tickets().where(t.tickets.c.office_id == self._office_id, *where)
-        ).first()
-        return None if row is None else _ticket(row)
-
-    def _many(
-        self, *where: Any, order: Any = _QUEUE_ORDER, limit: int | None = None
-    ) -> list[Ticket]:
-        query = (
-            _select_tickets()
-            .where(t.tickets.c.office_id == self._office_id, *where)
-            .order_by(*order)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return [_ticket(row) for row in self._c.execute(query)]
-
-    def ticket(self, ticket_id: int) -> Ticket | None:
-        return self._one(t.tickets.c.id == ticket_id)
-
-    def ticket_by_public_id(self, public_id: str) -> Ticket | None:
-        return self._one(t.tickets.c.public_id == public_id)
-
-    def head_of_queue(self, category_id: str, day: date) -> Ticket | None:
-        found = self._many(*self._waiting_where(day, category_id), limit=1)
-        return found[0] if found else None
-
-    @staticmethod
-    def _waiting_where(day: date, category_id: str | None) -> list[Any]:
-        where = [t.tickets.c.business_date == day, t.tickets.c.state == TicketState.ISSUED.value]
-        if category_id is not None:
-            where.append(t.tickets.c.category_id == category_id)
-        return where
-
-    def tickets_at_counter(self, counter_id: str, day: date) -> list[Ticket]:
-        return self._many(
-            t.tickets.c.business_date == day,
-            t.tickets.c.counter_id == counter_id,
-            t.tickets.c.state.in_([s.value for s in AT_COUNTER_STATES]),
-        )
-
-    def occupied_counters(self, day: date) -> list[Ticket]:
-        return self._many(
-            t.tickets.c.business_date == day,
-            t.tickets.c.state.in_([s.value for s in AT_COUNTER_STATES]),
-            order=(t.tickets.c.called_at,),
-        )
-
-    def open_tickets_through(self, day: date) -> list[Ticket]:
-        return self._many(
-            t.tickets.c.business_date <= day,
-            t.tickets.c.state.in_([s.value for s in OPEN_STATES]),
-            order=(t.tickets.c.id,),
-        )
-
-    def waiting(self, day: date, category_id: str | None = None) -> list[Ticket]:
-        return self._many(*self._waiting_where(day, category_id))
-
-    def waiting_queue(self, day: date) -> list[WaitingTicket]:
-        """Today's waiting tickets in call order per category (a few columns, for the state)."""
-        c = t.tickets.c
-        rows = self._c.execute(
-            select(
-                c.id,
-                c.public_id,
-                c.display_number,
-                c.category_id,
-                c.priority_rank,
-                c.issued_at,
-                c.recall_count,
-            )
-            .where(c.office_id == self._office_id, *self._waiting_where(day, None))
-            .order_by(*_QUEUE_ORDER)
-        )
-        return [WaitingTicket(*row) for row in rows]
-
-    def rank(self, ticket: Ticket) -> int:
-        c = t.tickets.c
-        rank = ticket.priority.rank
-        queued = ticket.queued_at or ticket.issued_at
-        ahead = or_(
-            c.priority_rank < rank,
-            and_(c.priority_rank == rank, c.queued_at < queued),
-            and_(c.priority_rank == rank, c.queued_at == queued, c.number < ticket.number),
-        )
-        count = self._c.execute(
-            select(func.count()).where(
-                c.office_id == self._office_id,
-                *self._waiting_where(ticket.business_date, ticket.category_id),
-                ahead,
-            )
-        ).scalar_one()
-        return int(count)
-
-    def recent_calls(self, day: date, limit: int) -> list[RecentCall]:
-        tr = t.ticket_transitions.c
-        rows = self._c.execute(
-            select(t.tickets.c.display_number, tr.category_id, tr.counter_id, tr.at, tr.action)
-            .join(t.tickets, t.tickets.c.id == tr.ticket_id)
-            .where(
-                tr.office_id == self._office_id,
-                t.tickets.c.business_date == day,
-                tr.action.in_(["call", "recall"]),
-            )
-            .order_by(tr.id.desc())
-            .limit(limit)
-        )
-        return [RecentCall(r[0], r[1], r[2], r[3], r[4] == "recall") for r in rows]
-
-    def set_print_outcome(
-        self, ticket: Ticket, outcome: str, reason: str | None, at: datetime
-    ) -> None:
-        self._c.execute(
-            update(t.tickets)
-            .where(t.tickets.c.id == ticket.id)
-            .values(print_outcome=outcome, print_reason=reason, printed_at=at)
-        )
-
-    # pre-applications and the audit log
-    def add_preapplication(self, record: Mapping[str, Any]) -> None:
-        self._c.execute(insert(t.preapplications).values(office_id=self._office_id, **record))
-
-    def take_preapplication(self, reference: str) -> dict[str, Any] | None:
-        p = t.preapplications.c
-        where = (p.reference == reference, p.office_id == self._office_id)
-        row = self._c.execute(select(t.preapplications).where(*where)).first()
-        if row is None:
-            return None
-        self._c.execute(delete(t.preapplications).where(*where))
-        return dict(row._mapping)
-
-    def delete_expired_preapplications(self, now: datetime) -> int:
-        p = t.preapplications.c
-        result = self._c.execute(delete(t.preapplications).where(p.expires_at <= now))
-        return int(result.rowcount)
-
-    def audit(self, actor: str, action: str, ticket_id: int | None, at: datetime) -> None:
-        self._c.execute(
-            insert(t.audit_log).values(actor=actor, action=action, ticket_id=ticket_id, at=at)
-        )
-
-    # scanned codes
-    def code_redeemed(self, fingerprint: str) -> bool:
-        found = self._c.execute(
-            select(t.redeemed_codes.c.fingerprint).where(
-                t.redeemed_codes.c.fingerprint == fingerprint
-            )
-        ).first()
-        return found is not None
-
-    def redeem_code(self, fingerprint: str, ticket: Ticket, at: datetime) -> None:
-        self._c.execute(
-            insert(t.redeemed_codes).values(fingerprint=fingerprint, ticket_id=ticket.id, at=at)
-        )
-
-    # devices
-    def device_health(self, name: str) -> dict[str, Any] | None:
-        health = self._c.execute(
-            select(t.devices.c.health).where(t.devices.c.name == name)
-        ).scalar_one_or_none()
-        return None if health is None else dict(health)
-
-    def set_device_health(self, name: str, health: Mapping[str, Any], at: datetime) -> None:
-        self._c.execute(
-            update(t.devices)
-            .where(t.devices.c.name == name)
-            .values(health=dict(health), health_at=at, last_seen_at=at)
-        )
-
-    def devices(self) -> list[dict[str, Any]]:
-        d = t.devices.c
-        rows = self._c.execute(
-            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at).order_by(d.name)
-        )
-        return [dict(r._mapping) for r in rows]
-
-    # counters
-    def counter_states(self) -> dict[str, str]:
-        c = t.counter_states.c
-        rows = self._c.execute(select(c.counter_id, c.state).where(c.office_id == self._office_id))
-        return {r.counter_id: r.state for r in rows}
-
-    def set_counter_state(self, counter_id: str, state: str, at: datetime) -> None:
-        c = t.counter_states.c
-        updated = self._c.execute(
-            update(t.counter_states)
-            .where(c.office_id == self._office_id, c.counter_id == counter_id)
-            .values(state=state, updated_at=at)
-        )
-        if updated.rowcount == 0:
-            self._c.execute(
-                insert(t.counter_states).values(
-                    office_id=self._office_id, counter_id=counter_id, state=state, updated_at=at
-                )
-            )
-
-    # facts the wait estimator learns from
-    def service_samples(self, since: datetime, until: datetime) -> list[ServiceSample]:
-        tr = t.ticket_transitions.c
-        rows = self._c.execute(
-            select(tr.category_id, tr.from_category_id, tr.service_minutes, tr.at, tr.counter_id)
-            .where(
-                tr.office_id == self._office_id,
-                tr.at >= since,
-                tr.at < until,
-                tr.service_minutes.is_not(None),
-            )
-            .order_by(tr.at)
-        )
-        return [
-            ServiceSample(
-                r.from_category_id or r.category_id, float(r.service_minutes), r.at, r.counter_id
-            )
-            for r in rows
-        ]
-
-    def arrivals(self, since: datetime, until: datetime) -> list[Arrival]:
-        c = t.tickets.c
-        rows = self._c.execute(
-            select(c.origin_category_id, c.priority_rank, c.issued_at).where(
-                c.office_id == self._office_id, c.issued_at >= since, c.issued_at < until
-            )
-        )
-        return [Arrival(r[0], int(r[1]), r[2]) for r in rows]
-
-    def call_outcomes(
-        self, since: datetime, until: datetime
-    ) -> tuple[dict[str, int], dict[str, int], float]:
-        """Per category: calls resolved (finished, transferred, no-show), no-shows among them."""
-        tr = t.ticket_transitions.c
-        category = func.coalesce(tr.from_category_id, tr.category_id)
-        rows = self._c.execute(
-            select(category, tr.action, func.count())
-            .where(
-                tr.office_id == self._office_id,
-                tr.at >= since,
-                tr.at < until,
-                tr.action.in_(["finish", "transfer", "no-show"]),
-            )
-            .group_by(category, tr.action)
-        )
-        calls: dict[str, int] = {}
-        missed: dict[str, int] = {}
-        for cat, action, count in rows:
-            calls[cat] = calls.get(cat, 0) + int(count)
-            if action == "no-show":
-                missed[cat] = missed.get(cat, 0) + int(count)
-        # The counter time a no-show costs is not stored per row: assume the usual recall wait.
-        return calls, missed, 1.5 * sum(missed.values())
-
-    def counter_state_times(self) -> dict[str, datetime]:
-        c = t.counter_states.c
-        rows = self._c.execute(
-            select(c.counter_id, c.updated_at).where(c.office_id == self._office_id)
-        )
-        return {r.counter_id: r.updated_at for r in rows}
-
-    # personal data for the clerk
-    def attach(self, ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None:
-        self._c.execute(
-            insert(t.ticket_attachments).values(
-                ticket_id=ticket.id,
-                business_date=ticket.business_date,
-                kind=kind,
-                data=dict(data),
-                created_at=at,
-            )
-        )
-
-    def attachments(self, ticket: Ticket) -> list[dict[str, Any]]:
-        a = t.ticket_attachments.c
-        rows = self._c.execute(
-            select(a.kind, a.data, a.created_at).where(a.ticket_id == ticket.id).order_by(a.id)
-        )
-        return [{"kind": r.kind, "data": r.data, "created_at": r.created_at} for r in rows]
-
-    def delete_attachments_through(self, day: date) -> int:
-        a = t.ticket_attachments.c
-        ids = select(t.tickets.c.id).where(t.tickets.c.office_id == self._office_id)
-        result = self._c.execute(
-            delete(t.ticket_attachments).where(a.business_date <= day, a.ticket_id.in_(ids))
-        )
-        return int(result.rowcount)

@@ -18,7 +18,7 @@ from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.office import LANGUAGES
 from queue_server.domain.ticket import Action, Priority
 from queue_server.service.jsonable import jsonable
-from queue_server.service.queue import TicketView
+from queue_server.service.views import TicketView
 
 router = APIRouter(prefix="/api/v1")
 #: Seconds a browser or proxy may reuse a status (the state moves at most a few times a second).

@@ -104,11 +104,6 @@ class Category:
         width = len(str(self.number_end))
         return f"{self.prefix}-{number:0{width}d}"
 
-    @property
-    def capacity(self) -> int:
-        """How many tickets the number range can hold in one day."""
-        return self.number_end - self.number_start + 1
-
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["ja"]
 

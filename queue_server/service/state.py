@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from queue_server.domain.congestion import congestion_level
 from queue_server.domain.estimate import (
@@ -37,13 +36,12 @@ from queue_server.domain.learning import (
     paused_return,
 )
 from queue_server.domain.office import Office
-from queue_server.domain.ticket import Ticket, TicketState
+from queue_server.domain.ticket import Ticket
 from queue_server.service.jsonable import jsonable
 from queue_server.service.ports import QueueStore, WaitingTicket
+from queue_server.service.views import Figure, called_ticket, public_ticket, recent_call
 
 RECENT_CALLS = 10
-#: Minutes of a figure: (estimate, low, high) of the 80% interval, rounded once, here.
-Figure = tuple[int | None, int | None, int | None]
 NO_FIGURE: Figure = (None, None, None)
 AT_COUNTER: Figure = (0, 0, 0)
 
@@ -102,52 +100,6 @@ class QueueState:
         # The queue grew since this state was computed: each extra ticket adds its share.
         extra = (ahead - (len(ranks) - 1)) * self.per_ticket_minutes.get(category_id, 0.0)
         return round_figure(WaitEstimate(last.minutes + extra, last.low + extra, last.high + extra))
-
-
-def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    return None if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
-
-
-def public_ticket(
-    ticket: Ticket | WaitingTicket, office: Office, ahead: int, figure: Figure, seq: int
-) -> dict[str, Any]:
-    """A ticket as anyone holding its slip's QR sees it: no internal id, no personal data.
-    JSON-ready (built for every open ticket on every recompute, so without `jsonable`)."""
-    if isinstance(ticket, WaitingTicket):
-        number, state = ticket.display_number, TicketState.ISSUED.value
-        called_at, counter_id, recalls = None, None, ticket.recall_count
-    else:
-        number, state = ticket.display_number, ticket.state.value
-        called_at, counter_id, recalls = ticket.called_at, ticket.counter_id, ticket.recall_count
-    minutes, low, high = figure
-    return {
-        "number": number,
-        "category_id": ticket.category_id,
-        "state": state,
-        "issued_at": _iso(ticket.issued_at, office.zone),
-        "called_at": _iso(called_at, office.zone),
-        "counter_id": counter_id,
-        "counter_number": office.counter(counter_id).number if counter_id else None,
-        "recall_count": recalls,
-        "ahead": ahead,
-        "estimated_wait_minutes": minutes,
-        "estimate_low_minutes": low,
-        "estimate_high_minutes": high,
-        "seq": seq,
-    }
-
-
-def called_ticket(ticket: Ticket, office: Office) -> dict[str, Any]:
-    """A ticket at a counter, as the board and the status show it."""
-    return {
-        "number": ticket.display_number,
-        "category_id": ticket.category_id,
-        "state": ticket.state.value,
-        "counter_id": ticket.counter_id,
-        "counter_number": office.counter(ticket.counter_id).number if ticket.counter_id else None,
-        "called_at": ticket.called_at,
-        "recall_count": ticket.recall_count,
-    }
 
 
 class StateProjector:
@@ -330,17 +282,7 @@ class StateProjector:
             }
             for c in office.counters
         ]
-        recent = [
-            {
-                "number": call.display_number,
-                "category_id": call.category_id,
-                "counter_id": call.counter_id,
-                "counter_number": office.counter(call.counter_id).number,
-                "at": call.at,
-                "recall": call.recall,
-            }
-            for call in store.recent_calls(day, RECENT_CALLS)
-        ]
+        recent = [recent_call(call, office) for call in store.recent_calls(day, RECENT_CALLS)]
         status = {
             "office_id": office.id,
             "seq": seq,

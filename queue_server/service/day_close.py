@@ -1,0 +1,45 @@
+"""Day close: when a business day is over, and what closing it does.
+
+At the office's day-close time (or on the first use of a later business date), every ticket
+still open is closed out, the personal data kept for clerks is deleted, and expired
+pre-applications go.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from queue_server.domain.office import Office
+from queue_server.service.ports import (
+    AttachmentStore,
+    CodeStore,
+    OfficeRecord,
+    OfficeStore,
+    TicketStore,
+)
+
+
+class ClosingStore(OfficeStore, TicketStore, AttachmentStore, CodeStore, Protocol):
+    """What closing a day touches."""
+
+
+def close_due(office: Office, record: OfficeRecord, now: datetime) -> date | None:
+    """The last business date to close now, or None when every finished day is closed."""
+    local = office.local(now)
+    today = local.date()
+    closed_today = office.day_close is not None and local.time() >= office.day_close
+    target = today if closed_today else today - timedelta(days=1)
+    if record.closed_through is None or record.closed_through < target:
+        return target
+    return None
+
+
+def close_out(store: ClosingStore, now: datetime, target: date) -> None:
+    """Close every day through `target`: open tickets end, clerks' personal data is deleted."""
+    for ticket in store.open_tickets_through(target):
+        ticket.close_out(now)
+        store.save_ticket(ticket, "day-close")
+    store.delete_attachments_through(target)
+    store.delete_expired_preapplications(now)
+    store.set_closed_through(target)
