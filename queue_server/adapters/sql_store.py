@@ -45,6 +45,7 @@ _OFFICE = select(_o.id, _o.seq, _o.closed_through, _o.updated_at).where(
 _OFFICE_LOCKED = _OFFICE.with_for_update()
 _SET_SEQ = update(t.offices).where(_o.id == bindparam("b_office")).values(seq=bindparam("b_seq"))
 _INSERT_EVENT = insert(t.office_events)
+_INSERT_TRANSITION = insert(t.ticket_transitions)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class StoreMark:
     record: OfficeRecord | None
     notices: int
     seq_written: int | None
+    transitions: int
+    events: int
 
 
 class SqlQueueStore(
@@ -66,7 +69,11 @@ class SqlQueueStore(
     SqlLearningFacts,
 ):
     """One transaction on one office: every store port (`QueueStore`); the office's row and
-    events are kept here, with the seq written once per transaction."""
+    events are kept here.
+
+    Rows nothing reads back in the same transaction (events, ticket transitions) and the
+    office's seq are written by `flush`, once per transaction with one statement each: under
+    load one group commit writes them for many tickets at once."""
 
     def __init__(self, connection: Connection, office_id: str, locked: bool) -> None:
         self._c = connection
@@ -75,18 +82,34 @@ class SqlQueueStore(
         self._record: OfficeRecord | None = None
         self._seq_written: int | None = None  # the seq stored in the office row, once read
         self.notices: list[Notice] = []
+        self._pending_transitions: list[dict[str, Any]] = []
+        self._pending_events: list[dict[str, Any]] = []
 
     def mark(self) -> StoreMark:
-        return StoreMark(self._record, len(self.notices), self._seq_written)
+        return StoreMark(
+            self._record,
+            len(self.notices),
+            self._seq_written,
+            len(self._pending_transitions),
+            len(self._pending_events),
+        )
 
     def reset(self, mark: StoreMark) -> None:
         """Forget what was done after `mark` (its savepoint was rolled back)."""
         self._record = mark.record
         del self.notices[mark.notices :]
         self._seq_written = mark.seq_written
+        del self._pending_transitions[mark.transitions :]
+        del self._pending_events[mark.events :]
 
     def flush(self) -> None:
-        """Store the office's seq once for all the events of this transaction."""
+        """Write the transaction's transitions and events, and the office's seq once."""
+        if self._pending_transitions:
+            self._c.execute(_INSERT_TRANSITION, self._pending_transitions)
+            self._pending_transitions = []
+        if self._pending_events:
+            self._c.execute(_INSERT_EVENT, self._pending_events)
+            self._pending_events = []
         record = self._record
         if record is not None and self._seq_written is not None and record.seq != self._seq_written:
             self._c.execute(_SET_SEQ, {"b_office": self._office_id, "b_seq": record.seq})
@@ -125,9 +148,8 @@ class SqlQueueStore(
         ).scalar_one_or_none()
 
     def append_event(self, seq: int, kind: str, at: datetime, payload: Mapping[str, Any]) -> None:
-        self._c.execute(
-            _INSERT_EVENT,
-            {"office_id": self._office_id, "seq": seq, "type": kind, "at": at, "payload": payload},
+        self._pending_events.append(
+            {"office_id": self._office_id, "seq": seq, "type": kind, "at": at, "payload": payload}
         )
         self.notices.append(Notice(self._office_id, seq, dict(payload)))
 

@@ -88,7 +88,6 @@ _COUNT_WAITING = (
 _INSERT_NUMBER = insert(t.number_sequences)
 _INSERT_WAITING = insert(t.waiting_counts)
 _INSERT_TICKET = insert(t.tickets)
-_INSERT_TRANSITION = insert(t.ticket_transitions)
 
 
 class SqlNumberStore:
@@ -131,6 +130,7 @@ class SqlTicketStore:
 
     _c: Connection
     _office_id: str
+    _pending_transitions: list[dict[str, Any]]
 
     def add_ticket(self, ticket: Ticket, device: str | None) -> None:
         result = self._c.execute(
@@ -190,8 +190,8 @@ class SqlTicketStore:
                 self._count_waiting(ticket, tr.from_category_id or tr.category_id, -1)
             if tr.to_state is TicketState.ISSUED:
                 self._count_waiting(ticket, tr.category_id, +1)
-        self._c.execute(
-            _INSERT_TRANSITION,
+        # Written with the transaction's other rows, in one statement (SqlQueueStore.flush).
+        self._pending_transitions.extend(
             [
                 {
                     "ticket_id": ticket.id,
@@ -207,7 +207,7 @@ class SqlTicketStore:
                     "service_minutes": tr.service_minutes,
                 }
                 for tr in ticket.transitions
-            ],
+            ]
         )
         ticket.transitions.clear()
 

@@ -182,15 +182,21 @@ class SqlStoreFactory:
     def _run_job(
         connection: Connection, store: SqlQueueStore, job: _Job
     ) -> tuple[_Job, Any, BaseException | None]:
+        # The savepoint is set on the driver's connection directly: one per ticket, and
+        # SQLAlchemy's nested-transaction bookkeeping cost more than SQLite's savepoint itself.
+        # It is always released before the next job, so SQLAlchemy's own view stays right.
+        driver = connection.connection.driver_connection
+        assert driver is not None
         mark = store.mark()
-        savepoint = connection.begin_nested()
+        driver.execute("SAVEPOINT madoguchi_job")
         try:
             result = job.work(store)
         except Exception as exc:
-            savepoint.rollback()
+            driver.execute("ROLLBACK TO SAVEPOINT madoguchi_job")
+            driver.execute("RELEASE SAVEPOINT madoguchi_job")
             store.reset(mark)
             return job, None, exc
-        savepoint.commit()
+        driver.execute("RELEASE SAVEPOINT madoguchi_job")
         return job, result, None
 
     @contextmanager

@@ -195,9 +195,9 @@ class Hub:
                 for subscription in list(self._subscribers):
                     subscription.put(item)
             # A busy office makes each recompute dearer (longer queues): space them so that
-            # they never take more than a quarter of the time, whatever the load.
+            # they never take more than a tenth of the time, whatever the load.
             spent = time.perf_counter() - started
-            await asyncio.sleep(max(self._status_interval, 3 * spent))
+            await asyncio.sleep(max(self._status_interval, 9 * spent))
 
     async def _pump(self) -> None:
         while True:

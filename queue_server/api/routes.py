@@ -102,7 +102,7 @@ class TokenOut(BaseModel):
 
 
 def _ticket_json(c: ContainerDep, view: TicketView) -> dict[str, Any]:
-    return {"ticket": jsonable(view, c.service.zone)}
+    return {"ticket": view.as_json(c.service.zone)}
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth"])
@@ -253,7 +253,7 @@ def print_outcome(
     view = c.service.record_print(ticket_id, body.outcome, body.reason, who.name)
     if body.printer_status is not None and who.device is not None:
         c.service.report_health(who.device.name, {"printer": body.printer_status})
-    answer: dict[str, Any] = {"ticket": jsonable(view, c.service.zone)}
+    answer: dict[str, Any] = {"ticket": view.as_json(c.service.zone)}
     if body.outcome == "failed":
         answer["fallback"] = {
             "number": view.number,

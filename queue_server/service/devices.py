@@ -11,7 +11,6 @@ from queue_server.domain.errors import IllegalTransition
 from queue_server.domain.office import Office
 from queue_server.domain.ticket import Ticket
 from queue_server.service.core import InvalidRequest
-from queue_server.service.jsonable import jsonable
 from queue_server.service.ports import QueueStore, SlipPrinter
 from queue_server.service.reads import Reads
 from queue_server.service.views import TicketView
@@ -79,7 +78,7 @@ class Devices(Reads):
         view = self.ticket(ticket_id)
         office = self._cached_office()
         printer = office.printer(printer_id)
-        result = self._slip_printer.print_ticket(printer, office, jsonable(view, office.zone))
+        result = self._slip_printer.print_ticket(printer, office, view.as_json(office.zone))
         outcome = str(result.get("outcome", "failed"))
         reason = result.get("reason")
         updated = self.record_print(

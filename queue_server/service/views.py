@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from queue_server.domain.office import Office
 from queue_server.domain.ticket import Ticket, TicketState
@@ -49,6 +50,16 @@ class TicketView:
     print_outcome: str | None = None
     print_reason: str | None = None
     seq: int = 0  # the state the figures come from
+
+    def as_json(self, zone: ZoneInfo) -> dict[str, Any]:
+        """JSON-ready, times in the office's zone. Every issue answer is one of these: flat,
+        so built directly rather than by the generic (recursive, copying) `jsonable`."""
+        out = dict(self.__dict__)
+        out["business_date"] = self.business_date.isoformat()
+        out["issued_at"] = self.issued_at.astimezone(zone).isoformat(timespec="seconds")
+        if self.called_at is not None:
+            out["called_at"] = self.called_at.astimezone(zone).isoformat(timespec="seconds")
+        return out
 
 
 def counter_number(office: Office, counter_id: str | None) -> int | None:

@@ -60,3 +60,20 @@ def test_events_and_the_board_carry_no_figures() -> None:
     for shown in (event_ticket(ticket, OFFICE), called_ticket(ticket, OFFICE)):
         assert not {"ahead", "estimated_wait_minutes", "public_id", "language"} & set(shown)
         assert shown["counter_number"] is not None
+
+
+def test_the_staff_views_direct_json_matches_the_generic_serializer() -> None:
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from queue_server.service.jsonable import jsonable
+    from queue_server.service.views import TicketView
+
+    zone = ZoneInfo("Asia/Tokyo")
+    issued = datetime(2026, 11, 26, 0, 59, 59, tzinfo=UTC)
+    for called in (None, datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)):
+        view = TicketView(
+            1, "pub", "A-001", "certificates", "normal", "ja", "called", date(2026, 11, 26),
+            issued, called, "c1", 1, 0, 0, 0, 0, 0, "http://x/t/pub", None, None, 4,
+        )  # fmt: skip
+        assert view.as_json(zone) == jsonable(view, zone)
