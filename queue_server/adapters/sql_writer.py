@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from queue_server.adapters import tables as t
 from queue_server.adapters.database import is_sqlite, reader, writer
 from queue_server.adapters.event_bus import EventBus
-from queue_server.adapters.sql_store import SqlQueueStore
+from queue_server.adapters.sql_store import SqlQueueStore, StoreMark
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -157,12 +157,19 @@ class SqlStoreFactory:
                 with connection.begin() as transaction:
                     store = SqlQueueStore(connection, self.office_id, locked=True)
                     store.office()  # take the office lock before anything else is read
-                    for job in batch:
-                        outcomes.append(self._run_job(connection, store, job))
-                    store.flush()
-                    if store.notices:
-                        self.bus.publish_in_transaction(connection, store.notices)
-                    transaction.commit()
+                    if len(batch) == 1:
+                        # Alone, a job needs no savepoint: the transaction is its own.
+                        outcomes.append(self._run_alone(store, batch[0]))
+                    else:
+                        for job in batch:
+                            outcomes.append(self._run_job(connection, store, job))
+                    if outcomes[0][2] is not None and len(batch) == 1:
+                        transaction.rollback()
+                    else:
+                        store.flush()
+                        if store.notices:
+                            self.bus.publish_in_transaction(connection, store.notices)
+                        transaction.commit()
         except BaseException as exc:  # the commit or the connection failed: nothing was kept
             self._discard_connection()
             logger.warning("writer: transaction failed (%s)", type(exc).__name__)
@@ -177,6 +184,14 @@ class SqlStoreFactory:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
+
+    @staticmethod
+    def _run_alone(store: SqlQueueStore, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+        try:
+            return job, job.work(store), None
+        except Exception as exc:
+            store.reset(StoreMark(None, 0, None, 0, 0))
+            return job, None, exc
 
     @staticmethod
     def _run_job(
