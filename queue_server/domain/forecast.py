@@ -82,6 +82,19 @@ def _streams(
     return out
 
 
+@dataclass(frozen=True)
+class _Counter:
+    """A counter in the simulation: category indexes, speed per category index, state."""
+
+    cats: tuple[int, ...]
+    factors: tuple[float, ...]
+    start: float  # minutes until it can call (0 when open)
+    busy: int  # category index of the ticket at the counter, -1 when none
+    elapsed: float  # minutes that service has lasted
+    returning: LogNormal | None  # a paused counter's pause length
+    paused_for: float
+
+
 def _quantile(ordered: Sequence[float], q: float) -> float:
     position = q * (len(ordered) - 1)
     below = math.floor(position)
@@ -136,7 +149,7 @@ class MonteCarloEstimator:
         no_show_minutes = snapshot.no_show_minutes
 
         # Counters that serve something we estimate and are open now or expected back.
-        counters: list[tuple[tuple[int, ...], float, float, int, float]] = []
+        counters: list[_Counter] = []
         served = [False] * n_cat
         for counter in snapshot.counters:
             cats = tuple(index[c] for c in counter.categories if c in index)
@@ -149,15 +162,31 @@ class MonteCarloEstimator:
             else:
                 continue
             factor = snapshot.counter_factors.get(counter.id, 1.0)
+            skills = snapshot.skill_factors.get(counter.id, {})
+            factors = tuple(skills.get(categories[c], factor) for c in range(n_cat))
             busy = -1
             elapsed = 0.0
             if counter.available and counter.busy_category in index:
                 busy = index[counter.busy_category]
                 if counter.busy_since is not None:
                     elapsed = max((snapshot.now - counter.busy_since).total_seconds() / 60.0, 0.0)
-            counters.append((cats, factor, start, busy, elapsed))
+            returning = None if counter.available else counter.return_model
+            counters.append(
+                _Counter(cats, factors, start, busy, elapsed, returning, counter.paused_for)
+            )
             for c in cats:
                 served[c] = True
+
+        # Tickets ahead may give up: the hazard integrated up to what each has waited so far.
+        hazard = snapshot.patience
+        waited: list[tuple[float, ...]] = []
+        spent: list[tuple[float, ...]] = []
+        for c, category_id in enumerate(categories):
+            minutes = tuple(snapshot.waiting_minutes.get(category_id, ()))
+            if len(minutes) != len(targets[c]) - 1:
+                minutes = (0.0,) * (len(targets[c]) - 1)
+            waited.append(minutes)
+            spent.append(tuple(hazard.cumulative(w) for w in minutes) if hazard else ())
 
         total = sum(len(t) for t in targets)
         runs = max(self.min_runs, min(self.runs, self.max_calls // max(total, 1)))
@@ -183,9 +212,17 @@ class MonteCarloEstimator:
             position = [0] * n_cat
             left = wanted
             free: list[tuple[float, int]] = []
-            for i, (_cats, factor, start, busy, elapsed) in enumerate(counters):
-                if busy >= 0:
-                    start += self._remaining(rng, models[busy], mus[busy], factor, elapsed)
+            for i, k in enumerate(counters):
+                start = k.start
+                if k.returning is not None:
+                    # the pause's length given how long it has lasted, not one typical figure
+                    start = max(
+                        self._remaining(rng, k.returning, k.returning.mu, 1.0, k.paused_for), 0.5
+                    )
+                if k.busy >= 0:
+                    start += self._remaining(
+                        rng, models[k.busy], mus[k.busy], k.factors[k.busy], k.elapsed
+                    )
                 free.append((start, i))
             heapq.heapify(free)
 
@@ -193,9 +230,9 @@ class MonteCarloEstimator:
                 at, i = heapq.heappop(free)
                 if at > horizon:
                     break
-                cats, factor, _start, _busy, _elapsed = counters[i]
+                k = counters[i]
                 serve = -1
-                for c in cats:
+                for c in k.cats:
                     waits = pending[c]
                     if soonest[c] <= at:
                         upcoming = next_arrival[c]
@@ -219,10 +256,15 @@ class MonteCarloEstimator:
                             break
                         if head == _NONE:
                             break
+                        # Had it stayed, this ticket would be called now: that is its estimate.
                         results[c][pos].append(at)
                         position[c] = pos + 1
                         left -= 1
                         if pos + 1 < len(queue):
+                            if hazard is not None:
+                                gave_up = hazard.cumulative(waited[c][pos] + at) - spent[c][pos]
+                                if gave_up > 0.0 and rng.random() < -math.expm1(-gave_up):
+                                    continue  # it left meanwhile and takes no counter time
                             serve = c
                             break
                         # the ghost takes no counter time: look again in the same category
@@ -233,7 +275,9 @@ class MonteCarloEstimator:
                 if no_show[serve] > 0.0 and rng.random() < no_show[serve]:
                     duration = no_show_minutes
                 else:
-                    duration = factor * math.exp(mus[serve] + models[serve].sigma * rng.gauss())
+                    duration = k.factors[serve] * math.exp(
+                        mus[serve] + models[serve].sigma * rng.gauss()
+                    )
                 heapq.heappush(free, (at + duration, i))
 
         by_rank: dict[str, tuple[WaitEstimate | None, ...]] = {}
