@@ -125,7 +125,12 @@ class WaitEstimate:
     high: float
 
     def rounded(self) -> tuple[int, int, int]:
-        return (round(self.minutes), math.floor(self.low), math.ceil(self.high))
+        """Whole minutes as shown; bounds to the nearest minute, not outwards.
+
+        Outward rounding widens every interval by a minute on average: for the short waits of a
+        quiet day that alone pushed the "80%" interval to cover nearly every wait.
+        """
+        return (round(self.minutes), round(self.low), round(self.high))
 
 
 @dataclass(frozen=True)

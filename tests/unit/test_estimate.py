@@ -9,6 +9,7 @@ import pytest
 from queue_server.domain.estimate import (
     CounterSnapshot,
     QueueSnapshot,
+    WaitEstimate,
     forward_estimate,
 )
 
@@ -57,6 +58,7 @@ def test_interval_contains_the_estimate() -> None:
     e = est.for_new_ticket("a")
     assert e.low <= e.minutes <= e.high
     assert e.rounded() == (30, 17, 47)
+    assert WaitEstimate(2.4, 0.4, 4.6).rounded() == (2, 0, 5)  # nearest, not outwards
 
 
 def test_recomputing_for_a_large_queue_is_fast() -> None:
