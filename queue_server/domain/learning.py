@@ -18,7 +18,6 @@ time each costs), pause lengths and visitors giving up while they wait are measu
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -738,11 +737,3 @@ def day_start_of(moment: datetime, zone: ZoneInfo) -> datetime:
 def history_window(day_start: datetime, days: int = HISTORY_DAYS) -> tuple[datetime, datetime]:
     """The span earlier days are learnt from: `days` calendar days up to `day_start`."""
     return day_start - timedelta(days=days), day_start
-
-
-def completed_pauses(pauses: Sequence[Pause], until: datetime) -> tuple[Pause, ...]:
-    """The pauses that were over before `until` (they are known only once the counter reopens)."""
-    ends = [p.at + timedelta(minutes=p.minutes) for p in pauses]
-    order = sorted(range(len(pauses)), key=lambda i: ends[i])
-    cut = bisect.bisect_left([ends[i] for i in order], until)
-    return tuple(pauses[i] for i in order[:cut])
