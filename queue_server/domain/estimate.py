@@ -53,6 +53,9 @@ class QueueSnapshot:
     patience: Patience | None = None
     # counter id -> category -> speed, where a clerk is quicker or slower at some procedures
     skill_factors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    pauses: PauseForecast | None = None  # breaks open counters will take (lunch, absences)
+    # share of services that are long complex cases, and how many usual services each lasts
+    long_services: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,20 @@ class Patience:
             total += rate * (upper - lower)
             lower = upper
         return total
+
+
+@dataclass(frozen=True)
+class PauseForecast:
+    """How open counters go on breaks later: per counter-minute rates and lengths by time slot.
+
+    Slot 0 lasts `first_slot` minutes from now, the others `slot_minutes`; the last slot's rate
+    and length hold beyond the end.
+    """
+
+    rates: tuple[float, ...]
+    lengths: tuple[LogNormal, ...]
+    first_slot: float
+    slot_minutes: float = 60.0
 
 
 @dataclass(frozen=True)

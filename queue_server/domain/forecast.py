@@ -45,6 +45,13 @@ class _Stream:
     bounds: tuple[float, ...]  # slot i ends at bounds[i]; the last is +inf
     rates: tuple[float, ...]
 
+    def slot(self, at: float) -> int:
+        """Index of the slot `at` falls in."""
+        slot = 0
+        while self.bounds[slot] <= at:
+            slot += 1
+        return slot
+
     def next_after(self, at: float, budget: float) -> float:
         """The time the integrated rate from `at` reaches `budget` (an Exp(1) draw)."""
         slot = 0
@@ -147,6 +154,7 @@ class MonteCarloEstimator:
             models.append(model)
         no_show = [snapshot.no_show_rates.get(c, 0.0) for c in categories]
         no_show_minutes = snapshot.no_show_minutes
+        long_share, long_factor = snapshot.long_services
 
         # Counters that serve something we estimate and are open now or expected back.
         counters: list[_Counter] = []
@@ -188,6 +196,15 @@ class MonteCarloEstimator:
             waited.append(minutes)
             spent.append(tuple(hazard.cumulative(w) for w in minutes) if hazard else ())
 
+        # Breaks open counters will take later (lunch, short absences), as a rate by time slot.
+        breaks = snapshot.pauses
+        break_stream: _Stream | None = None
+        if breaks is not None and any(r > 0.0 for r in breaks.rates):
+            ends = (
+                breaks.first_slot + i * breaks.slot_minutes for i in range(len(breaks.rates) - 1)
+            )
+            break_stream = _Stream((*ends, math.inf), breaks.rates)
+
         total = sum(len(t) for t in targets)
         runs = max(self.min_runs, min(self.runs, self.max_calls // max(total, 1)))
         streams = _streams(snapshot.arrivals, categories)
@@ -212,6 +229,7 @@ class MonteCarloEstimator:
             position = [0] * n_cat
             left = wanted
             free: list[tuple[float, int]] = []
+            next_break = [math.inf] * len(counters)
             for i, k in enumerate(counters):
                 start = k.start
                 if k.returning is not None:
@@ -224,6 +242,8 @@ class MonteCarloEstimator:
                         rng, models[k.busy], mus[k.busy], k.factors[k.busy], k.elapsed
                     )
                 free.append((start, i))
+                if break_stream is not None:
+                    next_break[i] = break_stream.next_after(start, rng.expovariate(1.0))
             heapq.heapify(free)
 
             while free and left > 0:
@@ -231,6 +251,13 @@ class MonteCarloEstimator:
                 if at > horizon:
                     break
                 k = counters[i]
+                if at >= next_break[i] and breaks is not None and break_stream is not None:
+                    # the clerk finished the last visitor and goes on a break first
+                    length = breaks.lengths[break_stream.slot(at)]
+                    back = at + math.exp(length.mu + length.sigma * rng.gauss())
+                    next_break[i] = break_stream.next_after(back, rng.expovariate(1.0))
+                    heapq.heappush(free, (back, i))
+                    continue
                 serve = -1
                 for c in k.cats:
                     waits = pending[c]
@@ -278,6 +305,8 @@ class MonteCarloEstimator:
                     duration = k.factors[serve] * math.exp(
                         mus[serve] + models[serve].sigma * rng.gauss()
                     )
+                    if long_share > 0.0 and rng.random() < long_share:
+                        duration *= long_factor
                 heapq.heappush(free, (at + duration, i))
 
         by_rank: dict[str, tuple[WaitEstimate | None, ...]] = {}

@@ -32,6 +32,7 @@ from queue_server.domain.estimate import (
     CounterSnapshot,
     LogNormal,
     Patience,
+    PauseForecast,
     QueueSnapshot,
 )
 
@@ -52,6 +53,8 @@ _NO_SHOW_MINUTES = 1.5  # counter time of a no-show until one is measured
 _NO_SHOW_MINUTES_WEIGHT = 5.0
 _LEVEL_PSEUDO = 8.0  # expected arrivals that anchor today's demand level to the history
 _DEFAULT_PAUSE = 30.0
+_LONG_CAP = 10.0  # a "service" longer than this many usual ones is a button never pressed
+_LONG_PSEUDO = 50.0
 _PAUSE_PSEUDO = 3.0
 _PAUSE_SIGMA = 0.5
 #: Waited-minute bins of the give-up hazard: finer where most visitors are, coarse in the tail.
@@ -173,6 +176,11 @@ class History:
     # mean length of a counter's pause by the local hour it began (lunch is long, others short)
     pause_minutes: Mapping[int, float] = field(default_factory=dict)
     pause_sigma: float = _PAUSE_SIGMA  # spread (log) of pause lengths around that mean
+    # share of services that are long complex cases, and their length in usual services
+    long_share: float = 0.0
+    long_factor: float = 1.0
+    # pauses begun per counter-minute, by local hour (a counter-day counts as 60 min per hour)
+    pause_rates: Mapping[int, float] = field(default_factory=dict)
     # give-ups per waited-minute bin (ABANDON_BOUNDS): events and waiting minutes exposed
     abandon_events: tuple[float, ...] = ()
     abandon_exposure: tuple[float, ...] = ()
@@ -287,6 +295,32 @@ def _learn_service(
         m = service[category_id]
         service[category_id] = LogNormal(m.mu - shift, m.sigma)
     return service, counts, hour_offsets, counter_offsets, dict(skill_offsets)
+
+
+def _long_cases(samples: Iterable[ServiceSample]) -> tuple[float, float]:
+    """Share of services far above their procedure's usual range, and how many times longer.
+
+    They are set aside when learning the lognormal (a forgotten button would inflate every
+    interval), but complex cases cost real counter time: the forward simulation draws them.
+    """
+    by_category: dict[str, list[float]] = defaultdict(list)
+    for s in samples:
+        by_category[s.category_id].append(_log(s.minutes))
+    total = 0
+    ratios: list[float] = []
+    for logs in by_category.values():
+        keep = _robust_keep(logs)
+        kept = [v for v, k in zip(logs, keep, strict=True) if k]
+        center = sum(kept) / len(kept)
+        total += len(logs)
+        ratios += [
+            min(math.exp(v - center), _LONG_CAP)
+            for v, k in zip(logs, keep, strict=True)
+            if not k and v > center
+        ]
+    if not ratios:
+        return 0.0, 1.0
+    return len(ratios) / (total + _LONG_PSEUDO), sum(ratios) / len(ratios)
 
 
 def _learn_pauses(pauses: Sequence[Pause], zone: ZoneInfo) -> tuple[dict[int, float], float]:
@@ -426,6 +460,15 @@ def _learn_history(facts: Facts, zone: ZoneInfo) -> History:
         missed + _NO_SHOW_MINUTES_WEIGHT
     )
     pause_minutes, pause_sigma = _learn_pauses(facts.pauses, zone)
+    long_share, long_factor = _long_cases(facts.services)
+    # Counters that served on a day were staffed that day: the exposure for pause rates.
+    counter_days = len(
+        {(s.counter_id, s.at.astimezone(zone).date()) for s in facts.services if s.counter_id}
+    )
+    starts: dict[int, int] = defaultdict(int)
+    for p in facts.pauses:
+        starts[p.at.astimezone(zone).hour] += 1
+    pause_rates = {h: n / (counter_days * 60.0) for h, n in starts.items()} if counter_days else {}
     events, exposure = _abandon_counts(
         (w.minutes for w in facts.waits), (a.minutes for a in facts.abandonments)
     )
@@ -443,6 +486,9 @@ def _learn_history(facts: Facts, zone: ZoneInfo) -> History:
         days=facts.days,
         pause_minutes=pause_minutes,
         pause_sigma=pause_sigma,
+        pause_rates=pause_rates,
+        long_share=long_share,
+        long_factor=long_factor,
         abandon_events=tuple(events),
         abandon_exposure=tuple(exposure),
     )
@@ -623,6 +669,23 @@ def counter_snapshot(
     return CounterSnapshot(counter.id, counter.categories, False, returns_in=counter.opens_in)
 
 
+def forecast_pauses(history: History, now: datetime, zone: ZoneInfo) -> PauseForecast | None:
+    """Breaks open counters are expected to take from now on, hour by hour."""
+    if not history.pause_rates:
+        return None
+    local = now.astimezone(zone)
+    first = 60.0 - local.minute - local.second / 60.0
+    hours = [(local.hour + i) % 24 for i in range(_FORECAST_SLOTS)]
+    return PauseForecast(
+        rates=tuple(history.pause_rates.get(h, 0.0) for h in hours),
+        lengths=tuple(
+            LogNormal.from_mean(history.pause_minutes.get(h, _DEFAULT_PAUSE), history.pause_sigma)
+            for h in hours
+        ),
+        first_slot=first,
+    )
+
+
 def _waiting_patience(history: History, today: Facts, waited: Iterable[float]) -> Patience | None:
     """The give-up hazard from earlier days plus today's stays (including those still waiting)."""
     events, exposure = _abandon_counts(
@@ -725,6 +788,8 @@ def build_snapshot(
         waiting_minutes=waited,
         patience=_waiting_patience(history, today, (w for row in waited.values() for w in row)),
         skill_factors=skill_factors(history),
+        pauses=forecast_pauses(history, now, zone),
+        long_services=(history.long_share, history.long_factor),
     )
 
 

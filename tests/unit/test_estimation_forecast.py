@@ -14,6 +14,7 @@ from queue_server.domain.estimate import (
     CounterSnapshot,
     LogNormal,
     Patience,
+    PauseForecast,
     QueueSnapshot,
 )
 from queue_server.domain.forecast import MonteCarloEstimator
@@ -119,6 +120,30 @@ class TestDispatch:
         assert point.high - point.low < 0.5
         assert drawn.low < 15.0 < 25.0 < drawn.high
         assert 10.0 < drawn.minutes < 30.0  # a 30-minute pause, 10 minutes gone
+
+    def test_a_lunch_break_coming_up_delays_the_tickets_behind_it(self) -> None:
+        counters = [CounterSnapshot("c1", ("a",), True), CounterSnapshot("c2", ("a",), True)]
+        # in 30 minutes every clerk goes for an hour's lunch, almost surely
+        lunch = PauseForecast(
+            rates=(0.0, 0.2, 0.0),
+            lengths=(LogNormal.from_mean(60.0, 0.1),) * 3,
+            first_slot=30.0,
+            slot_minutes=30.0,
+        )
+        plain = ESTIMATE(snap({"a": 20}, counters, {"a": 5.0}))
+        breaking = ESTIMATE(snap({"a": 20}, counters, {"a": 5.0}, pauses=lunch))
+        assert breaking.for_rank("a", 4).minutes == pytest.approx(
+            plain.for_rank("a", 4).minutes, abs=1.0
+        )
+        assert breaking.for_new_ticket("a").minutes > plain.for_new_ticket("a").minutes + 40.0
+
+    def test_rare_long_cases_lengthen_and_widen_long_waits(self) -> None:
+        counter = [CounterSnapshot("c1", ("a",), True)]
+        usual = ESTIMATE(snap({"a": 15}, counter, {"a": 5.0})).for_new_ticket("a")
+        rare = ESTIMATE(snap({"a": 15}, counter, {"a": 5.0}, long_services=(0.05, 5.0)))
+        mixed = rare.for_new_ticket("a")
+        assert mixed.minutes > usual.minutes + 5.0
+        assert mixed.high - mixed.low > 1.3 * (usual.high - usual.low)
 
     def test_a_clerk_slow_at_a_procedure_serves_it_slowly(self) -> None:
         counter = [CounterSnapshot("c1", ("a", "b"), True)]

@@ -63,6 +63,18 @@ class TestServiceTimes:
         assert robust == pytest.approx(plain, rel=0.12)
         assert naive > 1.8 * plain
 
+    def test_long_complex_cases_are_set_aside_but_counted(self) -> None:
+        rng = random.Random(6)
+        usual = samples(490, 6.0, rng, hours_ago=30.0)
+        long = [
+            ServiceSample("a", 6.0 * rng.uniform(5.0, 7.0), NOW - timedelta(days=1), "c1")
+            for _ in range(10)
+        ]
+        history = learn_history(Facts(services=(*usual, *long)), TOKYO)
+        assert history.service["a"].mean == pytest.approx(6.0, rel=0.1)  # not dragged up
+        assert history.long_share == pytest.approx(10 / 500, abs=0.006)
+        assert 5.0 < history.long_factor < 8.0
+
     def test_recent_services_weigh_more_so_drift_is_followed(self) -> None:
         rng = random.Random(3)
         morning = samples(40, 5.0, rng, hours_ago=3.0)
@@ -163,6 +175,31 @@ class TestPausesAndGivingUp:
         history = learn_history(Facts(pauses=tuple(pauses)), TOKYO)
         assert history.pause_minutes[12] > 50.0
         assert history.pause_minutes[10] < 17.0
+
+    def test_how_often_open_counters_break_is_learnt_by_hour(self) -> None:
+        days = [DAY - timedelta(days=d) for d in range(1, 11)]
+        services = tuple(
+            ServiceSample("a", 5.0, day + timedelta(hours=10), f"c{k}")
+            for day in days
+            for k in range(4)
+        )
+        # on each of 10 days, 2 of the 4 counters lunch at 12 h: 20 per 40 counter-hours
+        pauses = tuple(
+            Pause(f"c{k}", day + timedelta(hours=12, minutes=10), 50.0)
+            for day in days
+            for k in range(2)
+        )
+        history = learn_history(Facts(services=services, pauses=pauses, days=10), TOKYO)
+        assert history.pause_rates[12] == pytest.approx(20 / (40 * 60.0))
+        assert 10 not in history.pause_rates
+        snapshot = build_snapshot(
+            now=DAY + timedelta(hours=11, minutes=30), zone=TOKYO, priors={"a": 5.0}, counters=[],
+            waiting={}, history=history, today=Facts(), day_start=DAY,
+        )  # fmt: skip
+        forecast = snapshot.pauses
+        assert forecast is not None and forecast.first_slot == pytest.approx(30.0)
+        assert forecast.rates[:2] == (0.0, history.pause_rates[12])
+        assert forecast.lengths[1].mean > 40.0
 
     def test_a_paused_counter_returns_after_a_learnt_length_with_its_spread(self) -> None:
         even = [Pause("c1", DAY - timedelta(days=d) + timedelta(hours=10), 20.0) for d in range(30)]
