@@ -13,6 +13,15 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _bar(total: int, unit: str, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal; None (quiet) when piped or redirected."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=label, file=sys.stderr, leave=False)
+
+
 def _office(path: str) -> Any:
     from queue_server.adapters.office_file import parse_office, read_office_file
 
@@ -35,7 +44,15 @@ def _replay(args: argparse.Namespace) -> int:
     unknown = sorted({r.category_id for r in records} - known)
     if unknown:
         return _fail(f"the log has categories the office file lacks: {', '.join(unknown)}")
-    rows = replay(records, office, sessions)
+    from queue_server.domain.learning import day_start_of
+
+    days = len({day_start_of(r.issued_at, office.zone) for r in records})
+    bar = _bar(len(records), "ticket", f"replaying {days} days")
+    try:
+        rows = replay(records, office, sessions, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
     write_predictions(Path(args.out), (row.prediction for row in rows))
     print(f"wrote {len(rows)} predictions to {args.out}")
     scored = [
@@ -62,15 +79,27 @@ def _simulate(args: argparse.Namespace) -> int:
     from queue_server.backtest.log import write_log, write_sessions
     from queue_server.domain.errors import DomainError
     from queue_server.simulation.engine import open_days, simulate_days
-    from queue_server.simulation.model import model_from_office
+    from queue_server.simulation.model import SCENARIOS, scenario_model
 
+    if args.scenario not in SCENARIOS:
+        return _fail(f"unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}")
     try:
         office = _office(args.office)
-        start = date.fromisoformat(args.start)
+        start = date.fromisoformat(args.start) if args.start else SCENARIOS[args.scenario].start
     except (DomainError, OSError, ValueError) as exc:
         return _fail(getattr(exc, "message", None) or str(exc))
-    model = model_from_office(office, seed=args.seed, tickets_per_day=args.tickets_per_day)
-    days = simulate_days(model, open_days(start, args.days), seed=args.seed)
+    model = scenario_model(
+        office, args.scenario, seed=args.seed, tickets_per_day=args.tickets_per_day
+    )
+    dates = open_days(start, args.days)
+    bar = _bar(len(dates), "day", f"simulating ({args.scenario})")
+    days = []
+    for day in dates:  # one at a time, so the bar moves; the same seeds as simulate_days
+        days += simulate_days(model, [day], seed=args.seed)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_log(out / "LOG.csv", (r for d in days for r in d.records))
@@ -103,6 +132,14 @@ def register(sub: Any) -> None:
     simulate.add_argument("--seed", type=int, default=1)
     simulate.add_argument("--office", required=True, metavar="OFFICE_FILE")
     simulate.add_argument("--out", required=True, metavar="DIR")
-    simulate.add_argument("--start", default="2027-02-01", help="first day (ISO date)")
+    simulate.add_argument(
+        "--start", help="first day (ISO date; default: the scenario's, 2027-02-01 for default)"
+    )
     simulate.add_argument("--tickets-per-day", type=float, default=380.0)
+    simulate.add_argument(
+        "--scenario",
+        default="default",
+        help="a world that differs from the default: "
+        "default, impatient, breaks, skills, quiet, moving (see docs/estimation.md)",
+    )
     simulate.set_defaults(handler=_simulate)

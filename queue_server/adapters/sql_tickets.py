@@ -282,6 +282,7 @@ class SqlTicketStore:
                 c.priority_rank,
                 c.issued_at,
                 c.recall_count,
+                c.queued_at,
             )
             .where(c.office_id == self._office_id, *self._waiting_where(day, None))
             .order_by(*_QUEUE_ORDER)

@@ -10,11 +10,12 @@ it left the queue.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from queue_server.domain.estimate import WaitEstimate
 
 LOG_FIELDS = (
     "ticket_id", "category_id", "priority", "issued_at", "called_at", "started_at",
@@ -190,4 +191,4 @@ def read_predictions(path: Path) -> list[Prediction]:
 
 def shown(minutes: float, low: float, high: float) -> tuple[int, int, int]:
     """Whole minutes as the slip and board show them (same rounding as `WaitEstimate`)."""
-    return (round(minutes), math.floor(low), math.ceil(high))
+    return WaitEstimate(minutes, low, high).rounded()

@@ -2,22 +2,24 @@
 
 The log is turned into time-stamped events (issue, call, release, leave). They are applied in
 time order to the state the live server keeps (waiting tickets in call order, what each counter
-is doing, today's services, entries, calls and no-shows). When a ticket is issued at T, the
+is doing) and to the same raw `Facts` the live server reads from its tables (`log_facts` here,
+`queue_server.adapters.sql_history.read_facts` there). When a ticket is issued at T, the
 snapshot is built from the events strictly before T plus the ticket itself, by the same
-`build_snapshot` and estimator the live server uses, and the estimate for its place in the queue
-is recorded. Earlier days are learnt from only once the day they belong to is over, so nothing
-that happened at or after T can reach the estimate for T.
+`learn_history`, `build_snapshot` and estimator the live server uses, and the estimate for its
+place in the queue is recorded. Earlier days are learnt from the `HISTORY_DAYS` before the day
+starts, so nothing that happened at or after T can reach the estimate for T.
 
 Counter staffing comes from SESSIONS.csv when given (a counter is open inside a session; a
-counter that closed earlier today while reception is still open is on a break), else it is
-inferred from the log as it unfolds: a counter is open while it serves, for a while after, and
-whenever nothing it serves is waiting.
+counter that closed earlier today while reception is still open is on a break, and the gaps
+between sessions are the pauses learnt from), else it is inferred from the log as it unfolds: a
+counter is open while it serves, for a while after, and whenever nothing it serves is waiting.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,23 +28,27 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from queue_server.backtest.log import Prediction, Session, TicketRecord, shown
-from queue_server.domain.estimate import CounterSnapshot, QueueSnapshot, WaitEstimator
+from queue_server.domain.estimate import QueueSnapshot, WaitEstimator
 from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.domain.learning import (
+    Abandonment,
     Arrival,
+    CounterState,
+    Facts,
     History,
+    Pause,
     ServiceSample,
-    TodayCounts,
+    Wait,
     build_snapshot,
     day_start_of,
+    history_window,
     learn_history,
-    paused_return,
+    open_days,
 )
 from queue_server.domain.office import Office
 
 #: How long a counter counts as open after its last release, when staffing is inferred.
 _INFER_IDLE_MINUTES = 10.0
-_HISTORY_DAYS = 20
 _NO_SHOW_FALLBACK_MINUTES = 1.5
 
 # Event kinds in the order they apply at one instant: a counter frees up, then calls (possibly
@@ -51,6 +57,9 @@ _RELEASE, _LEAVE, _ISSUE, _CALL = range(4)
 
 #: Hook to replace the learnt inputs (the benchmark's "floor" gives the true parameters).
 SnapshotHook = Callable[[QueueSnapshot], QueueSnapshot]
+#: Called once per replayed business day (a progress bar), with the number of tickets issued.
+Progress = Callable[[int], None]
+Event = tuple[datetime, int, int]
 
 
 @dataclass(frozen=True)
@@ -63,29 +72,56 @@ class ReplayRow:
     ahead: int = 0
 
 
-@dataclass
-class _Day:
-    """The live state of one business day."""
-
-    start: datetime
-    waiting: dict[str, list[tuple[int, datetime, str]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    busy: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # counter -> (cat, since)
-    last_release: dict[str, datetime] = field(default_factory=dict)
-    first_seen: dict[str, datetime] = field(default_factory=dict)
-    services: list[ServiceSample] = field(default_factory=list)
-    arrivals: list[Arrival] = field(default_factory=list)
-    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    no_shows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    no_show_minutes: float = 0.0
-    last_wait: dict[str, float] = field(default_factory=dict)  # category -> last called's wait
+def _minutes(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 60.0
 
 
-def _events(
-    records: Sequence[TicketRecord], prior_means: Mapping[str, float]
-) -> list[tuple[datetime, int, int]]:
-    events: list[tuple[datetime, int, int]] = []
+class _FactsLog:
+    """The `Facts` of the events applied to it, in the live server's definitions."""
+
+    def __init__(self) -> None:
+        self.services: list[ServiceSample] = []
+        self.arrivals: list[Arrival] = []
+        self.waits: list[Wait] = []
+        self.abandonments: list[Abandonment] = []
+        self.calls: dict[str, int] = defaultdict(int)
+        self.no_shows: dict[str, int] = defaultdict(int)
+        self.lost: list[float] = []
+
+    def apply(self, r: TicketRecord, kind: int, at: datetime) -> None:
+        if kind == _ISSUE:
+            self.arrivals.append(Arrival(r.category_id, r.priority_rank, r.issued_at))
+        elif kind == _CALL:
+            self.waits.append(Wait(r.category_id, _minutes(r.issued_at, at), at))
+        elif kind == _LEAVE:
+            self.abandonments.append(Abandonment(r.category_id, _minutes(r.issued_at, at), at))
+        elif kind == _RELEASE and r.called_at is not None and r.outcome != "cancelled":
+            # A visitor cancelled at the counter ends no service and resolves no call (live too).
+            self.calls[r.category_id] += 1
+            if r.outcome == "no_show":
+                self.no_shows[r.category_id] += 1
+                self.lost.append(_minutes(r.called_at, at))
+            else:
+                minutes = max(_minutes(r.called_at, at), 0.0)
+                self.services.append(ServiceSample(r.category_id, minutes, at, r.counter_id))
+
+    def facts(self, pauses: Sequence[Pause], zone: ZoneInfo) -> Facts:
+        return Facts(
+            services=tuple(self.services),
+            arrivals=tuple(self.arrivals),
+            waits=tuple(self.waits),
+            abandonments=tuple(self.abandonments),
+            calls=dict(self.calls),
+            no_shows=dict(self.no_shows),
+            # fsum is exact, so the total does not depend on the order the no-shows came in
+            no_show_minutes=math.fsum(self.lost),
+            pauses=tuple(pauses),
+            days=open_days(self.arrivals, zone),
+        )
+
+
+def _events(records: Sequence[TicketRecord], prior_means: Mapping[str, float]) -> list[Event]:
+    events: list[Event] = []
     for i, r in enumerate(records):
         events.append((r.issued_at, _ISSUE, i))
         if r.called_at is not None:
@@ -105,6 +141,69 @@ def _events(
     return events
 
 
+def session_pauses(sessions: Iterable[Session], zone: ZoneInfo) -> list[Pause]:
+    """Gaps between a counter's consecutive sessions on the same local day, by reopening time."""
+    by_counter: dict[str, list[Session]] = defaultdict(list)
+    for s in sessions:
+        by_counter[s.counter_id].append(s)
+    out: list[Pause] = []
+    for counter_id, rows in by_counter.items():
+        rows.sort(key=lambda s: s.open_at)
+        for a, b in itertools.pairwise(rows):
+            if b.open_at.astimezone(zone).date() == a.close_at.astimezone(zone).date():
+                out.append(Pause(counter_id, a.close_at, _minutes(a.close_at, b.open_at)))
+    out.sort(key=_pause_end)
+    return out
+
+
+def _pause_end(p: Pause) -> datetime:
+    return p.at + timedelta(minutes=p.minutes)
+
+
+def _pauses_within(pauses: Sequence[Pause], since: datetime, until: datetime) -> list[Pause]:
+    """Pauses that began at or after `since` and were over (the counter open again) by `until`."""
+    return [p for p in pauses if since <= p.at and _pause_end(p) < until]
+
+
+def log_facts(
+    records: Sequence[TicketRecord],
+    sessions: Sequence[Session] | None,
+    since: datetime,
+    until: datetime,
+    zone: ZoneInfo,
+    *,
+    _events_cache: Sequence[Event] | None = None,
+) -> Facts:
+    """The `Facts` of the events at or after `since` and before `until` in a ticket log.
+
+    The same facts `read_facts` reads from the live tables for the same events; pauses come
+    from SESSIONS.csv (none without it).
+    """
+    events = _events_cache if _events_cache is not None else _events(records, {})
+    log = _FactsLog()
+    first = bisect.bisect_left(events, (since, -1, -1))
+    for at, kind, i in events[first:]:
+        if at >= until:
+            break
+        log.apply(records[i], kind, at)
+    pauses = _pauses_within(session_pauses(sessions, zone), since, until) if sessions else []
+    return log.facts(pauses, zone)
+
+
+@dataclass
+class _Day:
+    """The live state of one business day."""
+
+    start: datetime
+    waiting: dict[str, list[tuple[int, datetime, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    busy: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # counter -> (cat, since)
+    last_release: dict[str, datetime] = field(default_factory=dict)
+    log: _FactsLog = field(default_factory=_FactsLog)
+    last_wait: dict[str, float] = field(default_factory=dict)  # category -> last called's wait
+
+
 class _Staffing:
     """Whether each counter is open at a moment, from sessions or inferred from activity."""
 
@@ -120,26 +219,49 @@ class _Staffing:
         self.inferred = sessions is None
         self.opening_offset: dict[str, float] = {}  # counter -> usual minutes after midnight
 
-    def learn_openings(self, day_firsts: Mapping[str, list[float]]) -> None:
-        self.opening_offset = {k: median(v) for k, v in day_firsts.items() if v}
+    def learn_openings(
+        self, events: Sequence[Event], records: Sequence[TicketRecord], since: datetime
+    ) -> None:
+        """Each counter's usual first minute of the day, over the history window before `since`.
 
-    def snapshot_counters(
-        self, now: datetime, day: _Day, history: History, reception_open: bool
-    ) -> list[CounterSnapshot]:
+        From the sessions when there are some, else from each counter's first call of the day.
+        """
+        start, _ = history_window(since)
+        firsts: dict[str, dict[date, float]] = defaultdict(dict)
+        if not self.inferred:
+            for counter_id, rows in self.by_counter.items():
+                for s in rows:
+                    if start <= s.open_at < since:
+                        local = s.open_at.astimezone(self.zone)
+                        minute = _minutes(day_start_of(s.open_at, self.zone), s.open_at)
+                        firsts[counter_id].setdefault(local.date(), minute)
+        else:
+            first = bisect.bisect_left(events, (start, -1, -1))
+            for at, kind, i in events[first:]:
+                if at >= since:
+                    break
+                caller = records[i].counter_id
+                if kind == _CALL and caller is not None:
+                    minute = _minutes(day_start_of(at, self.zone), at)
+                    firsts[caller].setdefault(at.astimezone(self.zone).date(), minute)
+        self.opening_offset = {k: median(v.values()) for k, v in firsts.items() if v}
+
+    def counter_states(self, now: datetime, day: _Day, reception_open: bool) -> list[CounterState]:
         out = []
         for counter in self.office.counters:
-            busy = day.busy.get(counter.id)
-            available, returns_in = self._state(
-                counter.id, counter.categories, now, day, history, reception_open
+            state, since, opens_in = self._state(
+                counter.id, counter.categories, now, day, reception_open
             )
+            busy = day.busy.get(counter.id) if state == "open" else None
             out.append(
-                CounterSnapshot(
+                CounterState(
                     id=counter.id,
                     categories=counter.categories,
-                    available=available,
-                    busy_category=busy[0] if busy and available else None,
-                    busy_since=busy[1] if busy and available else None,
-                    returns_in=returns_in,
+                    state=state,
+                    since=since,
+                    busy_category=busy[0] if busy else None,
+                    busy_since=busy[1] if busy else None,
+                    opens_in=opens_in,
                 )
             )
         return out
@@ -148,8 +270,7 @@ class _Staffing:
         usual = self.opening_offset.get(counter_id)
         if usual is None:
             return None
-        minutes = (now - day.start).total_seconds() / 60.0
-        return max(usual - minutes, 3.0)
+        return max(usual - _minutes(day.start, now), 3.0)
 
     def _state(
         self,
@@ -157,9 +278,9 @@ class _Staffing:
         categories: Sequence[str],
         now: datetime,
         day: _Day,
-        history: History,
         reception_open: bool,
-    ) -> tuple[bool, float | None]:
+    ) -> tuple[str, datetime | None, float | None]:
+        """(state, since when for a pause, minutes until a closed counter opens)."""
         if not self.inferred:
             rows = self.by_counter.get(counter_id, [])
             opened = self.open_times.get(counter_id, [])
@@ -169,25 +290,27 @@ class _Staffing:
                 if session.close_at < day.start:
                     break
                 if now < session.close_at:
-                    return True, None
+                    return "open", None, None
                 closed_today = max(closed_today or session.close_at, session.close_at)
             if closed_today is None:
-                return False, self._not_yet_open(counter_id, now, day) if reception_open else None
+                opens = self._not_yet_open(counter_id, now, day) if reception_open else None
+                return "closed", None, opens
             if not reception_open:
-                return False, None
-            return False, paused_return(history, closed_today, now, self.zone)
+                return "closed", None, None
+            return "paused", closed_today, None
         # Inferred from activity: only what has happened before `now` counts.
         if counter_id in day.busy:
-            return True, None
+            return "open", None, None
         last = day.last_release.get(counter_id)
         if last is None:
-            return False, self._not_yet_open(counter_id, now, day) if reception_open else None
-        idle = (now - last).total_seconds() / 60.0
+            opens = self._not_yet_open(counter_id, now, day) if reception_open else None
+            return "closed", None, opens
+        idle = _minutes(last, now)
         if idle <= _INFER_IDLE_MINUTES or not any(day.waiting.get(c) for c in categories):
-            return True, None
+            return "open", None, None
         if not reception_open:
-            return False, None
-        return False, paused_return(history, last, now, self.zone)
+            return "closed", None, None
+        return "paused", last, None
 
 
 def replay(
@@ -198,22 +321,25 @@ def replay(
     hook: SnapshotHook | None = None,
     baselines: bool = False,
     only_days: Iterable[date] | None = None,
+    progress: Progress | None = None,
 ) -> list[ReplayRow]:
     """What the system would have shown at each ticket's issue, in issue order.
 
     `only_days` limits the (costly) estimates to those business days; the other days still
-    teach the estimator as history.
+    teach the estimator as history. `progress` is told each estimated day's ticket count.
     """
     zone = office.zone
     priors = {c.id: c.service_minutes for c in office.categories}
     wanted = set(only_days) if only_days is not None else None
     staffing = _Staffing(sessions, office, zone)
     events = _events(records, priors)
+    pauses = session_pauses(sessions, zone) if sessions is not None else []
+    pause_ends = [_pause_end(p) for p in pauses]
     rows: list[ReplayRow] = []
-    finished_days: list[tuple[date, _Day]] = []
     day: _Day | None = None
     history = History()
-    history_key: date | None = None
+    day_pauses: list[Pause] = []
+    issued_today = 0
 
     index = 0
     while index < len(events):
@@ -226,25 +352,45 @@ def replay(
 
         start = day_start_of(at, zone)
         if day is None or start != day.start:
-            if day is not None:
-                finished_days.append((day.start.date(), day))
+            if progress is not None and issued_today:
+                progress(issued_today)
+            issued_today = 0
             day = _Day(start=start)
-        if history_key != start.date():
-            history = _learn(finished_days[-_HISTORY_DAYS:], records, zone, staffing, sessions)
-            history_key = start.date()
+            since, until = history_window(start)
+            history = learn_history(
+                log_facts(records, sessions, since, until, zone, _events_cache=events), zone
+            )
+            staffing.learn_openings(events, records, start)
+            # this day's pauses, in the order they end (they are known once over)
+            first = bisect.bisect_left(pause_ends, start)
+            last = bisect.bisect_left(pause_ends, start + timedelta(days=1))
+            day_pauses = [p for p in pauses[first:last] if p.at >= start]
+        estimating = wanted is None or start.date() in wanted
 
         # Estimates first, from the state before this instant (plus the ticket itself).
         for _, kind, i in group:
-            if kind != _ISSUE:
+            if kind != _ISSUE or not estimating:
                 continue
-            r = records[i]
-            if wanted is not None and start.date() not in wanted:
-                continue
+            issued_today += 1
             rows.append(
-                _predict(r, at, day, office, priors, history, staffing, estimator, hook, baselines)
+                _predict(
+                    records[i],
+                    at,
+                    day,
+                    office,
+                    priors,
+                    history,
+                    _pauses_within(day_pauses, start, at),
+                    staffing,
+                    estimator,
+                    hook,
+                    baselines,
+                )
             )
         for _, kind, i in group:
             _apply(day, records[i], kind, at)
+    if progress is not None and issued_today:
+        progress(issued_today)
     return rows
 
 
@@ -264,6 +410,7 @@ def _predict(
     office: Office,
     priors: Mapping[str, float],
     history: History,
+    pauses: Sequence[Pause],
     staffing: _Staffing,
     estimator: WaitEstimator,
     hook: SnapshotHook | None,
@@ -273,22 +420,23 @@ def _predict(
     queue = list(day.waiting.get(r.category_id, ()))
     key = (r.priority_rank, r.issued_at, r.ticket_id)
     ahead = bisect.bisect_left(queue, key)
-    waiting = {c: [k[0] for k in rows] for c, rows in day.waiting.items()}
-    mine = [k[0] for k in queue]
-    mine.insert(ahead, r.priority_rank)
+    waiting = {c: [(k[0], k[1]) for k in rows] for c, rows in day.waiting.items()}
+    mine = [(k[0], k[1]) for k in queue]
+    mine.insert(ahead, (r.priority_rank, r.issued_at))
     waiting[r.category_id] = mine
     reception = _reception_open(office, at)
-    counters = staffing.snapshot_counters(at, day, history, reception)
+    # Today's facts include the ticket itself, as the live server's do once it is issued.
+    day.log.apply(r, _ISSUE, r.issued_at)
+    today = day.log.facts(pauses, zone)
+    day.log.arrivals.pop()
     snapshot = build_snapshot(
         now=at,
         zone=zone,
         priors=priors,
-        counters=counters,
+        counters=staffing.counter_states(at, day, reception),
         waiting=waiting,
         history=history,
-        services_today=day.services,
-        arrivals_today=[*day.arrivals, _arrival(r)],
-        counts_today=TodayCounts(dict(day.calls), dict(day.no_shows)),
+        today=today,
         day_start=day.start,
     )
     if hook is not None:
@@ -317,103 +465,32 @@ def _baselines(
     theta = history_abandonment(history)
     qlm = sum(1.0 / (servers / effective + i * theta) for i in range(ahead + 1))
     queue = day.waiting.get(c, [])
-    hol = (at - min(k[1] for k in queue)).total_seconds() / 60.0 if queue else 0.0
+    hol = _minutes(min(k[1] for k in queue), at) if queue else 0.0
     les = day.last_wait.get(c, 0.0)
     return {"QL": ql, "QL-m": qlm, "HOL": hol, "LES": les}
 
 
 def history_abandonment(history: History) -> float:
-    """Visitors who leave per waiting minute; small and the same for every category here."""
-    del history
-    return 0.002
-
-
-def _arrival(r: TicketRecord) -> Arrival:
-    return Arrival(r.category_id, r.priority_rank, r.issued_at)
+    """Visitors who leave per waiting minute, averaged over every wait of earlier days."""
+    exposure = sum(history.abandon_exposure)
+    if exposure <= 0.0:
+        return 0.002
+    return sum(history.abandon_events) / exposure
 
 
 def _apply(day: _Day, r: TicketRecord, kind: int, at: datetime) -> None:
+    day.log.apply(r, kind, at)
     queue = day.waiting[r.category_id]
     key = (r.priority_rank, r.issued_at, r.ticket_id)
     if kind == _ISSUE:
         bisect.insort(queue, key)
-        day.arrivals.append(_arrival(r))
     elif kind in (_CALL, _LEAVE):
         pos = bisect.bisect_left(queue, key)
         if pos < len(queue) and queue[pos] == key:
             queue.pop(pos)
         if kind == _CALL and r.counter_id is not None:
             day.busy[r.counter_id] = (r.category_id, at)
-            day.first_seen.setdefault(r.counter_id, at)
-            day.last_wait[r.category_id] = (at - r.issued_at).total_seconds() / 60.0
-    elif kind == _RELEASE:
-        if r.counter_id is not None:
-            day.busy.pop(r.counter_id, None)
-            day.last_release[r.counter_id] = at
-        day.calls[r.category_id] += 1
-        if r.outcome == "no_show":
-            day.no_shows[r.category_id] += 1
-            if r.called_at is not None:
-                day.no_show_minutes += (at - r.called_at).total_seconds() / 60.0
-        elif r.called_at is not None:
-            minutes = (at - r.called_at).total_seconds() / 60.0
-            day.services.append(ServiceSample(r.category_id, minutes, at, r.counter_id))
-
-
-def _learn(
-    days: Sequence[tuple[date, _Day]],
-    records: Sequence[TicketRecord],
-    zone: ZoneInfo,
-    staffing: _Staffing,
-    sessions: Sequence[Session] | None,
-) -> History:
-    """History from finished days only: their services, entries, no-shows and pauses."""
-    del records
-    samples: list[ServiceSample] = []
-    arrivals: list[Arrival] = []
-    calls = missed = 0
-    lost = 0.0
-    firsts: dict[str, list[float]] = defaultdict(list)
-    for _, d in days:
-        samples.extend(d.services)
-        arrivals.extend(d.arrivals)
-        calls += sum(d.calls.values())
-        missed += sum(d.no_shows.values())
-        lost += d.no_show_minutes
-        for counter_id, first in d.first_seen.items():
-            firsts[counter_id].append((first - d.start).total_seconds() / 60.0)
-    pauses: list[tuple[datetime, float]] = []
-    if sessions is not None and days:
-        first_day = days[0][1].start
-        last_day = days[-1][1].start + timedelta(days=1)
-        for rows in staffing.by_counter.values():
-            for a, b in itertools.pairwise(rows):
-                if first_day <= a.close_at < last_day and b.open_at.date() == a.close_at.date():
-                    pauses.append((a.close_at, (b.open_at - a.close_at).total_seconds() / 60.0))
-        staffing.learn_openings(_session_openings(staffing, first_day, last_day, zone))
-    else:
-        staffing.learn_openings(firsts)
-    return learn_history(
-        samples,
-        arrivals,
-        len(days),
-        zone,
-        (calls, missed, lost),
-        pauses,
-    )
-
-
-def _session_openings(
-    staffing: _Staffing, first_day: datetime, last_day: datetime, zone: ZoneInfo
-) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = defaultdict(list)
-    for counter_id, rows in staffing.by_counter.items():
-        seen: set[date] = set()
-        for s in rows:
-            local = s.open_at.astimezone(zone)
-            if first_day <= s.open_at < last_day and local.date() not in seen:
-                seen.add(local.date())
-                out[counter_id].append(
-                    (s.open_at - day_start_of(s.open_at, zone)).total_seconds() / 60.0
-                )
-    return out
+            day.last_wait[r.category_id] = _minutes(r.issued_at, at)
+    elif kind == _RELEASE and r.counter_id is not None:
+        day.busy.pop(r.counter_id, None)
+        day.last_release[r.counter_id] = at

@@ -26,6 +26,10 @@ class CounterSnapshot:
     busy_since: datetime | None = None  # when that ticket was called
     # For an unavailable (paused) counter: minutes until it is expected back; None = not today.
     returns_in: float | None = None
+    # A paused counter's pause length as a distribution, and how long it has lasted so far: the
+    # forward simulation draws the return instead of trusting one point.
+    return_model: LogNormal | None = None
+    paused_for: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,15 @@ class QueueSnapshot:
     arrivals: ArrivalForecast | None = None
     no_show_rates: Mapping[str, float] = field(default_factory=dict)  # share of calls
     no_show_minutes: float = 1.5  # counter time lost on a no-show (calling, recalling)
+    # Minutes each waiting ticket has waited so far (same order as waiting_priorities), and the
+    # learnt hazard of giving up: tickets ahead may leave before their call.
+    waiting_minutes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    patience: Patience | None = None
+    # counter id -> category -> speed, where a clerk is quicker or slower at some procedures
+    skill_factors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    pauses: PauseForecast | None = None  # breaks open counters will take (lunch, absences)
+    # share of services that are long complex cases, and how many usual services each lasts
+    long_services: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,43 @@ class LogNormal:
     @classmethod
     def from_mean(cls, mean: float, sigma: float = 0.5, mu_sd: float = 0.0) -> LogNormal:
         return cls(math.log(max(mean, 0.05)) - sigma * sigma / 2.0, sigma, mu_sd)
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How waiting visitors give up: a hazard (per minute) constant within waited-minute bins.
+
+    Bin i covers waited minutes from bounds[i-1] (0 for the first) to bounds[i]; the last bound
+    is infinite.
+    """
+
+    bounds: tuple[float, ...]
+    rates: tuple[float, ...]
+
+    def cumulative(self, minutes: float) -> float:
+        """Integrated hazard from 0 to `minutes` waited."""
+        total = 0.0
+        lower = 0.0
+        for upper, rate in zip(self.bounds, self.rates, strict=True):
+            if minutes <= upper:
+                return total + rate * (minutes - lower)
+            total += rate * (upper - lower)
+            lower = upper
+        return total
+
+
+@dataclass(frozen=True)
+class PauseForecast:
+    """How open counters go on breaks later: per counter-minute rates and lengths by time slot.
+
+    Slot 0 lasts `first_slot` minutes from now, the others `slot_minutes`; the last slot's rate
+    and length hold beyond the end.
+    """
+
+    rates: tuple[float, ...]
+    lengths: tuple[LogNormal, ...]
+    first_slot: float
+    slot_minutes: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +142,12 @@ class WaitEstimate:
     high: float
 
     def rounded(self) -> tuple[int, int, int]:
-        return (round(self.minutes), math.floor(self.low), math.ceil(self.high))
+        """Whole minutes as shown; bounds to the nearest minute, not outwards.
+
+        Outward rounding widens every interval by a minute on average: for the short waits of a
+        quiet day that alone pushed the "80%" interval to cover nearly every wait.
+        """
+        return (round(self.minutes), round(self.low), round(self.high))
 
 
 @dataclass(frozen=True)
@@ -116,21 +171,6 @@ class Estimates:
 
 class WaitEstimator(Protocol):
     def __call__(self, snapshot: QueueSnapshot) -> Estimates: ...
-
-
-def learn_service_minutes(
-    priors: Mapping[str, float], observed: Mapping[str, tuple[int, float]], weight: float = 3.0
-) -> dict[str, float]:
-    """Blend configured priors with the day's observed (count, total minutes) per category.
-
-    The prior counts as `weight` observations, so a few odd services early in the morning do not
-    swing the estimate, while a full day of data dominates it.
-    """
-    learnt: dict[str, float] = {}
-    for category_id, prior in priors.items():
-        count, total = observed.get(category_id, (0, 0.0))
-        learnt[category_id] = (prior * weight + total) / (weight + count)
-    return learnt
 
 
 def _interval(minutes: float) -> WaitEstimate:

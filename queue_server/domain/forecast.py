@@ -45,6 +45,13 @@ class _Stream:
     bounds: tuple[float, ...]  # slot i ends at bounds[i]; the last is +inf
     rates: tuple[float, ...]
 
+    def slot(self, at: float) -> int:
+        """Index of the slot `at` falls in."""
+        slot = 0
+        while self.bounds[slot] <= at:
+            slot += 1
+        return slot
+
     def next_after(self, at: float, budget: float) -> float:
         """The time the integrated rate from `at` reaches `budget` (an Exp(1) draw)."""
         slot = 0
@@ -80,6 +87,19 @@ def _streams(
                     per_rank[rank] = _Stream(bounds, tuple(r * shares[rank] for r in rates))
         out.append(per_rank)
     return out
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """A counter in the simulation: category indexes, speed per category index, state."""
+
+    cats: tuple[int, ...]
+    factors: tuple[float, ...]
+    start: float  # minutes until it can call (0 when open)
+    busy: int  # category index of the ticket at the counter, -1 when none
+    elapsed: float  # minutes that service has lasted
+    returning: LogNormal | None  # a paused counter's pause length
+    paused_for: float
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:
@@ -134,9 +154,10 @@ class MonteCarloEstimator:
             models.append(model)
         no_show = [snapshot.no_show_rates.get(c, 0.0) for c in categories]
         no_show_minutes = snapshot.no_show_minutes
+        long_share, long_factor = snapshot.long_services
 
         # Counters that serve something we estimate and are open now or expected back.
-        counters: list[tuple[tuple[int, ...], float, float, int, float]] = []
+        counters: list[_Counter] = []
         served = [False] * n_cat
         for counter in snapshot.counters:
             cats = tuple(index[c] for c in counter.categories if c in index)
@@ -149,15 +170,40 @@ class MonteCarloEstimator:
             else:
                 continue
             factor = snapshot.counter_factors.get(counter.id, 1.0)
+            skills = snapshot.skill_factors.get(counter.id, {})
+            factors = tuple(skills.get(categories[c], factor) for c in range(n_cat))
             busy = -1
             elapsed = 0.0
             if counter.available and counter.busy_category in index:
                 busy = index[counter.busy_category]
                 if counter.busy_since is not None:
                     elapsed = max((snapshot.now - counter.busy_since).total_seconds() / 60.0, 0.0)
-            counters.append((cats, factor, start, busy, elapsed))
+            returning = None if counter.available else counter.return_model
+            counters.append(
+                _Counter(cats, factors, start, busy, elapsed, returning, counter.paused_for)
+            )
             for c in cats:
                 served[c] = True
+
+        # Tickets ahead may give up: the hazard integrated up to what each has waited so far.
+        hazard = snapshot.patience
+        waited: list[tuple[float, ...]] = []
+        spent: list[tuple[float, ...]] = []
+        for c, category_id in enumerate(categories):
+            minutes = tuple(snapshot.waiting_minutes.get(category_id, ()))
+            if len(minutes) != len(targets[c]) - 1:
+                minutes = (0.0,) * (len(targets[c]) - 1)
+            waited.append(minutes)
+            spent.append(tuple(hazard.cumulative(w) for w in minutes) if hazard else ())
+
+        # Breaks open counters will take later (lunch, short absences), as a rate by time slot.
+        breaks = snapshot.pauses
+        break_stream: _Stream | None = None
+        if breaks is not None and any(r > 0.0 for r in breaks.rates):
+            ends = (
+                breaks.first_slot + i * breaks.slot_minutes for i in range(len(breaks.rates) - 1)
+            )
+            break_stream = _Stream((*ends, math.inf), breaks.rates)
 
         total = sum(len(t) for t in targets)
         runs = max(self.min_runs, min(self.runs, self.max_calls // max(total, 1)))
@@ -183,19 +229,37 @@ class MonteCarloEstimator:
             position = [0] * n_cat
             left = wanted
             free: list[tuple[float, int]] = []
-            for i, (_cats, factor, start, busy, elapsed) in enumerate(counters):
-                if busy >= 0:
-                    start += self._remaining(rng, models[busy], mus[busy], factor, elapsed)
+            next_break = [math.inf] * len(counters)
+            for i, k in enumerate(counters):
+                start = k.start
+                if k.returning is not None:
+                    # the pause's length given how long it has lasted, not one typical figure
+                    start = max(
+                        self._remaining(rng, k.returning, k.returning.mu, 1.0, k.paused_for), 0.5
+                    )
+                if k.busy >= 0:
+                    start += self._remaining(
+                        rng, models[k.busy], mus[k.busy], k.factors[k.busy], k.elapsed
+                    )
                 free.append((start, i))
+                if break_stream is not None:
+                    next_break[i] = break_stream.next_after(start, rng.expovariate(1.0))
             heapq.heapify(free)
 
             while free and left > 0:
                 at, i = heapq.heappop(free)
                 if at > horizon:
                     break
-                cats, factor, _start, _busy, _elapsed = counters[i]
+                k = counters[i]
+                if at >= next_break[i] and breaks is not None and break_stream is not None:
+                    # the clerk finished the last visitor and goes on a break first
+                    length = breaks.lengths[break_stream.slot(at)]
+                    back = at + math.exp(length.mu + length.sigma * rng.gauss())
+                    next_break[i] = break_stream.next_after(back, rng.expovariate(1.0))
+                    heapq.heappush(free, (back, i))
+                    continue
                 serve = -1
-                for c in cats:
+                for c in k.cats:
                     waits = pending[c]
                     if soonest[c] <= at:
                         upcoming = next_arrival[c]
@@ -219,10 +283,15 @@ class MonteCarloEstimator:
                             break
                         if head == _NONE:
                             break
+                        # Had it stayed, this ticket would be called now: that is its estimate.
                         results[c][pos].append(at)
                         position[c] = pos + 1
                         left -= 1
                         if pos + 1 < len(queue):
+                            if hazard is not None:
+                                gave_up = hazard.cumulative(waited[c][pos] + at) - spent[c][pos]
+                                if gave_up > 0.0 and rng.random() < -math.expm1(-gave_up):
+                                    continue  # it left meanwhile and takes no counter time
                             serve = c
                             break
                         # the ghost takes no counter time: look again in the same category
@@ -233,7 +302,11 @@ class MonteCarloEstimator:
                 if no_show[serve] > 0.0 and rng.random() < no_show[serve]:
                     duration = no_show_minutes
                 else:
-                    duration = factor * math.exp(mus[serve] + models[serve].sigma * rng.gauss())
+                    duration = k.factors[serve] * math.exp(
+                        mus[serve] + models[serve].sigma * rng.gauss()
+                    )
+                    if long_share > 0.0 and rng.random() < long_share:
+                        duration *= long_factor
                 heapq.heappush(free, (at + duration, i))
 
         by_rank: dict[str, tuple[WaitEstimate | None, ...]] = {}

@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import Arrival, ServiceSample
+from queue_server.domain.learning import Facts
+from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
 from queue_server.domain.ticket import (
     AT_COUNTER_STATES,
     OPEN_STATES,
@@ -193,7 +195,7 @@ class FakeTicketStore(_Fake):
         return [
             WaitingTicket(
                 t.id or 0, t.public_id, t.display_number, t.category_id, t.priority.rank,
-                t.issued_at, t.recall_count,
+                t.issued_at, t.recall_count, t.queued_at or t.issued_at,
             )
             for t in self.waiting(day)
         ]  # fmt: skip
@@ -302,42 +304,36 @@ class FakeAttachmentStore(_Fake):
 
 
 class FakeLearningFacts(_Fake):
-    def service_samples(self, since: datetime, until: datetime) -> list[ServiceSample]:
-        rows = [
-            tr
-            for _, tr, _ in self.tables.transitions
-            if since <= tr.at < until and tr.service_minutes is not None
-        ]
-        return [
-            ServiceSample(
-                tr.from_category_id or tr.category_id,
-                float(tr.service_minutes or 0.0),
+    def facts(self, since: datetime, until: datetime, zone: ZoneInfo) -> Facts:
+        moved = {i for i, tr, _ in self.tables.transitions if since <= tr.at < until}
+        rows = sorted(
+            (
+                (i, tr.at, n, tr)
+                for n, (i, tr, _) in enumerate(self.tables.transitions)
+                if i in moved and tr.at < until
+            ),
+            key=lambda row: row[:3],
+        )
+        transitions = [
+            RecordedTransition(
+                i,
+                tr.action.value,
+                tr.from_state.value if tr.from_state else None,
                 tr.at,
+                tr.category_id,
+                tr.from_category_id,
                 tr.counter_id,
+                tr.service_minutes,
+                self.tables.tickets[i].priority.rank,
             )
-            for tr in sorted(rows, key=lambda tr: tr.at)
+            for i, _, _, tr in rows
         ]
-
-    def arrivals(self, since: datetime, until: datetime) -> list[Arrival]:
-        return [
-            Arrival(self.tables.origins[i], t.priority.rank, t.issued_at)
-            for i, t in self.tables.tickets.items()
-            if since <= t.issued_at < until
+        events = [
+            RecordedEvent(kind, at, payload)
+            for _, kind, at, payload in self.tables.events
+            if since <= at < until and kind in ("counter.changed", "ticket.called")
         ]
-
-    def call_outcomes(
-        self, since: datetime, until: datetime
-    ) -> tuple[dict[str, int], dict[str, int], float]:
-        calls: dict[str, int] = {}
-        missed: dict[str, int] = {}
-        ends = (Action.FINISH, Action.TRANSFER, Action.NO_SHOW)
-        for _, tr, _ in self.tables.transitions:
-            if since <= tr.at < until and tr.action in ends:
-                category = tr.from_category_id or tr.category_id
-                calls[category] = calls.get(category, 0) + 1
-                if tr.action is Action.NO_SHOW:
-                    missed[category] = missed.get(category, 0) + 1
-        return calls, missed, 1.5 * sum(missed.values())
+        return facts_from_records(transitions, events, since, zone)
 
     def counter_state_times(self) -> dict[str, datetime]:
         return {c: at for c, (_, at) in self.tables.counters.items()}

@@ -9,8 +9,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import Arrival, ServiceSample
+from queue_server.domain.learning import Facts
 from queue_server.domain.office import Office, PrinterConfig
 from queue_server.domain.ticket import Ticket
 
@@ -80,6 +81,7 @@ class WaitingTicket:
     priority_rank: int
     issued_at: datetime
     recall_count: int  # a no-show that came back keeps its count
+    queued_at: datetime  # when it entered this queue (issue, transfer, return)
 
 
 class OfficeStore(Protocol):
@@ -158,13 +160,13 @@ class AttachmentStore(Protocol):
 
 
 class LearningFacts(Protocol):
-    """Raw facts the wait estimator learns from (queue_server.domain.learning)."""
+    """What the wait estimator learns from (queue_server.domain.learning)."""
 
-    def service_samples(self, since: datetime, until: datetime) -> list[ServiceSample]: ...
-    def arrivals(self, since: datetime, until: datetime) -> list[Arrival]: ...
-    def call_outcomes(
-        self, since: datetime, until: datetime
-    ) -> tuple[dict[str, int], dict[str, int], float]: ...
+    def facts(self, since: datetime, until: datetime, zone: ZoneInfo) -> Facts:
+        """Services, queue entries, waits, abandonments, calls, no-shows and counter pauses
+        recorded in the span, folded by `domain.recorded.facts_from_records`."""
+        ...
+
     def counter_state_times(self) -> dict[str, datetime]: ...
 
 

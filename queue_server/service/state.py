@@ -20,20 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from queue_server.domain.congestion import congestion_level
-from queue_server.domain.estimate import (
-    CounterSnapshot,
-    Estimates,
-    WaitEstimate,
-    WaitEstimator,
-)
+from queue_server.domain.estimate import Estimates, WaitEstimate, WaitEstimator
 from queue_server.domain.learning import (
+    CounterState,
     History,
-    TodayCounts,
     build_snapshot,
     day_start_of,
     history_window,
     learn_history,
-    paused_return,
 )
 from queue_server.domain.office import Office
 from queue_server.domain.ticket import Ticket
@@ -137,15 +131,13 @@ class StateProjector:
         start = day_start_of(at, zone)
         history = self._learnt_history(store, office, day)
         counters = tuple(
-            CounterSnapshot(
+            CounterState(
                 id=c.id,
                 categories=c.categories,
-                available=states.get(c.id, "open") == "open",
+                state=states.get(c.id, "open"),
+                since=changed.get(c.id),
                 busy_category=occupied[c.id].category_id if c.id in occupied else None,
                 busy_since=occupied[c.id].called_at if c.id in occupied else None,
-                returns_in=paused_return(history, changed[c.id], at, zone)
-                if states.get(c.id) == "paused" and c.id in changed
-                else None,
             )
             for c in office.counters
         )
@@ -153,24 +145,24 @@ class StateProjector:
         by_category: dict[str, list[WaitingTicket]] = {}
         for ticket in waiting:
             by_category.setdefault(ticket.category_id, []).append(ticket)
-        until = at + timedelta(seconds=1)
-        calls, missed, _ = store.call_outcomes(start, until)
+        # Today's facts through the same builder as earlier days' and as the backtest's.
+        today = store.facts(start, at + timedelta(seconds=1), zone)
         snapshot = build_snapshot(
             now=at,
             zone=zone,
             priors={c.id: c.service_minutes for c in office.categories},
             counters=counters,
-            waiting={c: [t.priority_rank for t in rows] for c, rows in by_category.items()},
+            waiting={
+                c: [(t.priority_rank, t.queued_at) for t in rows] for c, rows in by_category.items()
+            },
             history=history,
-            services_today=store.service_samples(start, until),
-            arrivals_today=store.arrivals(start, until),
-            counts_today=TodayCounts(calls, missed),
+            today=today,
             day_start=start,
         )
         estimates = self._estimator(snapshot)
         per_ticket = {}
         for category in office.categories:
-            servers = sum(1 for k in counters if k.available and category.id in k.categories)
+            servers = sum(1 for k in counters if k.state == "open" and category.id in k.categories)
             per_ticket[category.id] = snapshot.service_minutes.get(category.id, 5.0) / max(
                 servers, 1
             )
@@ -209,17 +201,7 @@ class StateProjector:
             return cached[1]
         zone = office.zone
         start = day_start_of(datetime(day.year, day.month, day.day, 12, tzinfo=zone), zone)
-        since, until = history_window(start)
-        arrivals = store.arrivals(since, until)
-        calls, missed, lost = store.call_outcomes(since, until)
-        days = len({a.at.astimezone(zone).date() for a in arrivals})
-        history = learn_history(
-            store.service_samples(since, until),
-            arrivals,
-            days,
-            zone,
-            (sum(calls.values()), sum(missed.values()), lost),
-        )
+        history = learn_history(store.facts(*history_window(start), zone), zone)
         self._history = (day, history)
         return history
 

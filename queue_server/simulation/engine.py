@@ -68,7 +68,7 @@ def _plan(
         at = opening + timedelta(minutes=rng.uniform(60, 450))
         if any(b0 - timedelta(minutes=20) < at < b1 + timedelta(minutes=20) for b0, b1 in breaks):
             continue
-        breaks.append((at, at + timedelta(minutes=rng.uniform(5, 15))))
+        breaks.append((at, at + timedelta(minutes=rng.uniform(*model.short_break_minutes))))
     breaks = sorted((_whole(b0), _whole(b1)) for b0, b1 in breaks)
     sessions = []
     start = _whole(opening + timedelta(minutes=spec.opens_late))
@@ -152,7 +152,7 @@ def simulate_day(model: CityHallModel, day: date, seed: int) -> SimulatedDay:
 
     def service_minutes(ticket: _Ticket, counter: _Counter, at: datetime) -> float:
         p = model.procedure(ticket.category_id)
-        minutes = counter.spec.speed * math.exp(
+        minutes = counter.spec.pace(p.id) * math.exp(
             truth.service_mu(p.id, at) + p.sigma * rng.gauss(0, 1)
         )
         if rng.random() < model.outlier_share:

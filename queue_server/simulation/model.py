@@ -6,9 +6,10 @@ the estimator ("the floor": the estimator with the day's true parameters).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -45,6 +46,11 @@ class CounterSpec:
     speed: float = 1.0  # multiplies service minutes (the clerk's pace)
     opens_late: float = 0.0  # minutes after opening the first session starts
     lunch_group: int = 0
+    # per procedure, multiplies `speed` (a clerk quick at certificates may be slow at tax)
+    category_speed: Mapping[str, float] = field(default_factory=dict)
+
+    def pace(self, category_id: str) -> float:
+        return self.speed * self.category_speed.get(category_id, 1.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class CityHallModel:
     outlier_share: float = 0.015  # services that take several times longer (complex cases)
     lunch_minutes: tuple[float, float] = (45.0, 60.0)
     short_breaks: tuple[int, int] = (0, 2)
+    short_break_minutes: tuple[float, float] = (5.0, 15.0)
 
     def procedure(self, category_id: str) -> ProcedureSpec:
         for p in self.procedures:
@@ -190,3 +197,85 @@ def _intensity_area(model: CityHallModel) -> float:
     steps = 200
     width = (end - start) / steps
     return sum(intensity(start + (i + 0.5) * width) for i in range(steps)) * width * 60.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A world that differs from the default one, to check the estimator is not tuned to it."""
+
+    name: str
+    description: str
+    start: date  # first training day in the benchmark (the default --start of `simulate`)
+    change: Callable[[CityHallModel, random.Random], CityHallModel]
+
+
+def _skill_mix(model: CityHallModel, rng: random.Random) -> CityHallModel:
+    counters = tuple(
+        dataclasses.replace(
+            c,
+            category_speed={
+                category: (0.75 if i == 0 else 1.5) * math.exp(rng.gauss(0.0, 0.2))
+                for i, category in enumerate(c.categories)
+            },
+        )
+        for c in model.counters
+    )
+    return dataclasses.replace(model, counters=counters)
+
+
+SCENARIOS: Mapping[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "default", "the demo office, February then March", date(2027, 2, 1), lambda m, r: m
+        ),
+        Scenario(
+            "impatient",
+            "more give-ups (55% impatient, median 35 min) and no-shows (10%, 1.5-5 min each)",
+            date(2027, 2, 1),
+            lambda m, r: dataclasses.replace(
+                m,
+                patience_share=0.55,
+                patience_median=35.0,
+                no_show=0.10,
+                no_show_minutes=(1.5, 5.0),
+            ),
+        ),
+        Scenario(
+            "breaks",
+            "longer, irregular breaks: lunch 35-95 min, 1-4 absences of 5-35 min",
+            date(2027, 2, 1),
+            lambda m, r: dataclasses.replace(
+                m, lunch_minutes=(35.0, 95.0), short_breaks=(1, 4), short_break_minutes=(5.0, 35.0)
+            ),
+        ),
+        Scenario(
+            "skills",
+            "skill-mixed counters: each clerk quick at the main procedure, slow at the others",
+            date(2027, 2, 1),
+            _skill_mix,
+        ),
+        Scenario(
+            "quiet",
+            "a quiet month (July then August, 60% of the demand)",
+            date(2027, 7, 5),
+            lambda m, r: dataclasses.replace(m, tickets_per_day=0.6 * m.tickets_per_day),
+        ),
+        Scenario(
+            "moving",
+            "the moving-season month: tests from mid-March into April",
+            date(2027, 2, 15),
+            lambda m, r: m,
+        ),
+    )
+}
+
+
+def scenario_model(
+    office: Office, name: str, seed: int = 0, tickets_per_day: float = 380.0
+) -> CityHallModel:
+    """The model of `office` changed as the scenario `name` says (KeyError if unknown)."""
+    scenario = SCENARIOS[name]
+    return scenario.change(
+        model_from_office(office, seed, tickets_per_day), random.Random(f"{name}-{seed}")
+    )

@@ -170,3 +170,73 @@ def test_the_log_round_trips_through_csv(small_days: list, tmp_path: Path) -> No
     records = list(small_days[0].records)
     write_log(tmp_path / "LOG.csv", records)
     assert read_log(tmp_path / "LOG.csv") == records
+
+
+def test_progress_shows_on_a_terminal_and_stays_quiet_when_piped(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    args = ["simulate", "--days", "2", "--office", str(DEMO_OFFICE), "--tickets-per-day", "60"]
+    piped = madoguchi(*args, "--out", str(tmp_path / "piped"))
+    assert piped.returncode == 0 and piped.stderr == ""
+
+    master, slave = pty.openpty()
+    # a terminal 100 columns wide (a fresh pty has none, and tqdm then draws nothing)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    try:
+        on_terminal = subprocess.run(
+            [sys.executable, "-m", "madoguchi.cli", *args, "--out", str(tmp_path / "tty")],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=120,
+        )
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert on_terminal.returncode == 0
+    assert b"simulating (default)" in shown and b"2/2" in shown
+
+
+class TestScenarios:
+    def test_each_scenario_changes_the_world_it_names(self) -> None:
+        from queue_server.simulation.model import SCENARIOS, scenario_model
+
+        base = model_from_office(OFFICE, seed=1)
+        assert scenario_model(OFFICE, "default", seed=1) == base
+        impatient = scenario_model(OFFICE, "impatient", seed=1)
+        assert impatient.patience_share > base.patience_share and impatient.no_show > base.no_show
+        breaks = scenario_model(OFFICE, "breaks", seed=1)
+        assert breaks.lunch_minutes[1] > base.lunch_minutes[1]
+        assert breaks.short_break_minutes[1] > base.short_break_minutes[1]
+        skills = scenario_model(OFFICE, "skills", seed=1)
+        counter = skills.counters[0]
+        main, other = counter.categories[0], counter.categories[-1]
+        assert counter.pace(other) > 1.4 * counter.pace(main)
+        quiet = scenario_model(OFFICE, "quiet", seed=1)
+        assert quiet.tickets_per_day < 0.7 * base.tickets_per_day
+        assert SCENARIOS["quiet"].start.month == 7
+        assert SCENARIOS["moving"].start < date(2027, 3, 1)
+
+    def test_more_impatient_visitors_give_up_more_often(self) -> None:
+        from queue_server.simulation.model import scenario_model
+
+        dates = open_days(date(2027, 3, 22), 2)  # moving season: long queues
+
+        def cancelled(name: str) -> int:
+            model = scenario_model(OFFICE, name, seed=2)
+            days = simulate_days(model, dates, seed=2)
+            return sum(r.outcome == "cancelled" for d in days for r in d.records)
+
+        assert cancelled("impatient") > 1.3 * cancelled("default")

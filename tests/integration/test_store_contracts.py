@@ -241,36 +241,51 @@ def test_attachment_store_keeps_personal_data_until_its_day_is_closed(
 
 
 def test_learning_facts_are_read_from_what_happened(stores: StoreFactory) -> None:
+    def counter(store: QueueStore, state: str, minutes: int) -> None:
+        at = AT + timedelta(minutes=minutes)
+        store.set_counter_state(COUNTER.id, state, at)
+        seq = store.next_seq()
+        payload = {"seq": seq, "counter_id": COUNTER.id, "detail": {"state": state}}
+        store.append_event(seq, "counter.changed", at, payload)
+
     def write(store: QueueStore) -> None:
         served = issue(store, 0)
         moved = issue(store, 1)
         missed = issue(store, 2, priority=Priority.ASSISTANCE)
+        left = issue(store, 3)
         for minutes, ticket in ((3, served), (4, moved), (5, missed)):
             ticket.call(COUNTER.id, AT + timedelta(minutes=minutes))
             store.save_ticket(ticket, None)
         served.finish(AT + timedelta(minutes=13))
         moved.transfer(OTHER.id, AT + timedelta(minutes=10))
         missed.no_show(AT + timedelta(minutes=12))
-        for ticket in (served, moved, missed):
+        left.cancel(AT + timedelta(minutes=9))
+        for ticket in (served, moved, missed, left):
             store.save_ticket(ticket, None)
-        store.set_counter_state(COUNTER.id, "paused", AT + timedelta(minutes=20))
+        counter(store, "paused", 20)
+        counter(store, "open", 50)
 
     stores.run(write)
     since, until = AT - timedelta(hours=1), AT + timedelta(hours=1)
     with stores.read() as store:
-        samples = store.service_samples(since, until)
-        arrivals = store.arrivals(since, until)
-        calls, missed, lost = store.call_outcomes(since, until)
+        facts = store.facts(since, until, OFFICE.zone)
         changed = store.counter_state_times()
-        assert store.service_samples(until, until + timedelta(hours=1)) == []
-    assert [(s.category_id, s.minutes, s.counter_id) for s in samples] == [
+        assert store.facts(until, until + timedelta(hours=1), OFFICE.zone).services == ()
+    assert [(s.category_id, s.minutes, s.counter_id) for s in facts.services] == [
         (CATEGORY.id, 6.0, COUNTER.id),
         (CATEGORY.id, 10.0, COUNTER.id),
     ]
-    assert sorted((a.category_id, a.priority_rank, a.at) for a in arrivals) == [
+    assert sorted((a.category_id, a.priority_rank, a.at) for a in facts.arrivals) == [
         (CATEGORY.id, 0, AT + timedelta(minutes=2)),
         (CATEGORY.id, 2, AT),
         (CATEGORY.id, 2, AT + timedelta(minutes=1)),
+        (CATEGORY.id, 2, AT + timedelta(minutes=3)),
+        (OTHER.id, 2, AT + timedelta(minutes=10)),
     ]
-    assert (calls, missed, lost) == ({CATEGORY.id: 3}, {CATEGORY.id: 1}, 1.5)
-    assert changed[COUNTER.id] == AT + timedelta(minutes=20)
+    assert sorted(w.minutes for w in facts.waits) == [3.0, 3.0, 3.0]
+    assert [(a.category_id, a.minutes) for a in facts.abandonments] == [(CATEGORY.id, 6.0)]
+    assert (facts.calls, facts.no_shows) == ({CATEGORY.id: 3}, {CATEGORY.id: 1})
+    assert facts.no_show_minutes == 7.0
+    assert [(p.counter_id, p.minutes) for p in facts.pauses] == [(COUNTER.id, 30.0)]
+    assert facts.days == 1
+    assert changed[COUNTER.id] == AT + timedelta(minutes=50)

@@ -9,8 +9,8 @@ import pytest
 from queue_server.domain.estimate import (
     CounterSnapshot,
     QueueSnapshot,
+    WaitEstimate,
     forward_estimate,
-    learn_service_minutes,
 )
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
@@ -58,12 +58,7 @@ def test_interval_contains_the_estimate() -> None:
     e = est.for_new_ticket("a")
     assert e.low <= e.minutes <= e.high
     assert e.rounded() == (30, 17, 47)
-
-
-def test_learnt_service_time_moves_from_prior_to_observation() -> None:
-    learnt = learn_service_minutes({"a": 5.0, "b": 8.0}, {"a": (30, 30 * 10.0)})
-    assert learnt["b"] == 8.0
-    assert 9.0 < learnt["a"] < 10.0
+    assert WaitEstimate(2.4, 0.4, 4.6).rounded() == (2, 0, 5)  # nearest, not outwards
 
 
 def test_recomputing_for_a_large_queue_is_fast() -> None:
