@@ -154,6 +154,8 @@ office_events = Table(
     Column("type", String(40), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("payload", JSON, nullable=False),
+    # Every state recompute reads today's counter events by time (the estimator's pauses).
+    Index("ix_office_events_office_id_at", "office_id", "at"),
 )
 
 users = Table(
