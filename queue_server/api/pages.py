@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+import visitor_text
 from display_board.announce import BadNumber, Call, announcement
 from display_board.voice import Announcer, default_voices
 from queue_server.api.deps import Caller, CallerDep, ContainerDep
@@ -77,6 +78,14 @@ def clerk_page() -> HTMLResponse:
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
 def admin_page() -> HTMLResponse:
     return _page("admin.html")
+
+
+@router.get("/assets/texts/{lang}.json", include_in_schema=False)
+def visitor_texts(lang: str) -> JSONResponse:
+    """One language's visitor catalogue (visitor_text/locales/<lang>.toml) for the pages' JS."""
+    if lang not in visitor_text.LANGUAGES:
+        raise ApiError(404, "not_found", "no such language")
+    return JSONResponse(visitor_text.catalog(lang), headers=_HEADERS)
 
 
 @router.get("/assets/{path:path}", include_in_schema=False)
