@@ -29,23 +29,21 @@ from zoneinfo import ZoneInfo
 
 from queue_server.backtest.log import Prediction, Session, TicketRecord, shown
 from queue_server.domain.estimate import QueueSnapshot, WaitEstimator
-from queue_server.domain.forecast import monte_carlo_estimate
-from queue_server.domain.learning import (
+from queue_server.domain.facts import (
     Abandonment,
     Arrival,
-    CounterState,
     Facts,
-    History,
     Pause,
     ServiceSample,
     Wait,
-    build_snapshot,
     day_start_of,
     history_window,
-    learn_history,
     open_days,
 )
+from queue_server.domain.forecast import monte_carlo_estimate
+from queue_server.domain.learning import History, learn_history
 from queue_server.domain.office import Office
+from queue_server.domain.snapshot import CounterState, build_snapshot
 
 #: How long a counter counts as open after its last release, when staffing is inferred.
 _INFER_IDLE_MINUTES = 10.0

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import (
+from queue_server.domain.facts import (
     Abandonment,
     Arrival,
     Facts,
