@@ -1,7 +1,7 @@
 """The raw facts the wait estimator learns from, and the spans they are read over.
 
 The live server (from SQL, `queue_server.adapters.sql_history.read_facts`) and the backtest (from
-a ticket log, `queue_server.backtest.replay.log_facts`) collect the same `Facts` over a span —
+a ticket log, `queue_server.backtest.events.log_facts`) collect the same `Facts` over a span —
 finished services, queue entries and stays, calls and no-shows, abandonments, counter pauses —
 and hand them to `learning.learn_history` (earlier days) and `snapshot.build_snapshot` (today),
 so both run exactly the same learning and the same estimator.
