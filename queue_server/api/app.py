@@ -65,6 +65,11 @@ async def _housekeeping(service: QueueService, accounts: Accounts, every: float)
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `madoguchi serve --workers N`, configured by MADOGUCHI_* only."""
+    return create_app(ServerSettings())
+
+
 def create_app(
     settings: ServerSettings,
     clock: Clock | None = None,

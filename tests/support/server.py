@@ -140,10 +140,14 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    url: str, event_bus: str = "memory://", port: int | None = None, **settings: str
+    url: str,
+    event_bus: str = "memory://",
+    port: int | None = None,
+    workers: int = 1,
+    **settings: str,
 ) -> Iterator[str]:
-    """`madoguchi serve` as its own process; yields its base URL. `settings` become
-    MADOGUCHI_* environment variables (e.g. estimator="replay")."""
+    """`madoguchi serve` as its own process (with `workers` worker processes); yields its base
+    URL. `settings` become MADOGUCHI_* environment variables (e.g. estimator="replay")."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -163,6 +167,8 @@ def server_process(
         str(port),
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-server-{port}.log"
     with log.open("w") as out:
