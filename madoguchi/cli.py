@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from printer import cli as printer_cli
     from queue_server import cli as server_cli
     from queue_server import replay_cli
+    from relay import cli as relay_cli
 
     parser = argparse.ArgumentParser(
         prog="madoguchi", description="Counter (窓口) kiosk and queue system for city halls."
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     card_cli.register(sub)
     replay_cli.register(sub)
     board_cli.register(sub)
+    relay_cli.register(sub)
     return parser
 
 

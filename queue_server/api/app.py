@@ -23,6 +23,7 @@ from queue_server.adapters.sql_writer import SqlStoreFactory
 from queue_server.api import admin, apply, console, errors, opendata, pages, routes, ws
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
+from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
 from queue_server.domain.forecast import monte_carlo_estimate
@@ -125,9 +126,23 @@ def create_app(
         closer = asyncio.create_task(
             _housekeeping(service, accounts, settings.day_close_check_seconds)
         )
+        pusher = None
+        if settings.relay_push_url:
+            secret = settings.relay_secret()
+            if not secret:
+                raise RuntimeError("MADOGUCHI_RELAY_PUSH_URL is set without a push secret")
+            pusher = asyncio.create_task(
+                RelayPusher(
+                    container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
+                ).run()
+            )
         try:
             yield
         finally:
+            if pusher is not None:
+                pusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pusher
             closer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closer

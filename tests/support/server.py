@@ -192,3 +192,42 @@ def server_process(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+RELAY_SECRET = "relay-test-secret-0123456789abcdef0123"
+
+
+@contextmanager
+def relay_process(
+    office_id: str = "shirakawa-shimin",
+    port: int | None = None,
+    redis: str | None = None,
+    secrets: str = RELAY_SECRET,
+) -> Iterator[str]:
+    """`madoguchi relay` as its own process; yields its base URL once it answers."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "madoguchi.cli", "relay", "--listen", f"127.0.0.1:{port}"]
+    command += ["--office", office_id] + (["--redis", redis] if redis else [])
+    env = {**os.environ, "MADOGUCHI_RELAY_SECRETS": secrets}
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-relay-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"relay did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
