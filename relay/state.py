@@ -69,6 +69,8 @@ class RelayState:
         if push.snapshot:
             if push.status is None:
                 raise PushRefused(400, "malformed", "a snapshot needs a status")
+            if push.seq < self.seq:
+                return []  # older than what we have (a lagging sender): streams never go back
             self.seq = push.seq
             self.events.clear()
             self.tickets = {}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from queue_server.adapters.leader import LeaderLock
 from queue_server.api.console import statistics
 from queue_server.api.opendata import SCHEMA, hourly_document
 from queue_server.api.realtime import OTHERS, Hub
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _BATCH_SECONDS = 0.05  # gather what arrives together into one push
 _MAX_PENDING = 2000  # events kept while the relay is away; past this, a snapshot instead
+_LEADER_RETRY_SECONDS = 5.0
 _BACKOFF = (0.5, 1.0, 2.0, 5.0)  # a relay back from an outage is caught up within seconds
 
 
@@ -82,6 +84,16 @@ class RelayPusher:
         self.last_ok: float | None = None
 
     async def run(self) -> None:
+        """Push while this process holds the push lock (one pusher among several processes)."""
+        lock = LeaderLock(self._c.stores.engine, "relay-push")
+        try:
+            while not await asyncio.to_thread(lock.try_acquire):
+                await asyncio.sleep(_LEADER_RETRY_SECONDS)
+            await self._push_forever()
+        finally:
+            await asyncio.to_thread(lock.release)
+
+    async def _push_forever(self) -> None:
         subscription = self._hub.subscribe()
         need_snapshot = True
         last_snapshot = 0.0

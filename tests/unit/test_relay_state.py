@@ -104,3 +104,10 @@ def test_another_office_and_malformed_pushes_are_refused() -> None:
         with pytest.raises(PushRefused) as malformed:
             parse(body)
         assert malformed.value.status == 400
+
+
+def test_an_older_snapshot_never_takes_the_streams_back() -> None:
+    state = RelayState(OFFICE)
+    state.apply(parse(snapshot(seq=9, waiting=2)))
+    assert state.apply(parse(snapshot(seq=7, waiting=8))) == []
+    assert state.seq == 9 and json.loads(state.status.data)["categories"][0]["waiting"] == 2
