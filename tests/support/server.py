@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -231,3 +232,71 @@ def relay_process(
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@contextmanager
+def nginx_proxy(upstreams: list[str], work: Path) -> Iterator[str]:
+    """Debian's nginx in front of `upstreams` (base URLs), round robin, WebSockets upgraded;
+    started like the other services, in the foreground, with everything under `work`."""
+    port = free_port()
+    servers = "\n".join(f"    server {u.split('//', 1)[1]};" for u in upstreams)
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    config = work / "nginx.conf"
+    config.write_text(
+        f"""worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
+  upstream madoguchi {{
+{servers}
+  }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /ws/ {{
+      proxy_pass http://madoguchi;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_read_timeout 1h;
+    }}
+    location / {{
+      proxy_pass http://madoguchi;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(work), "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start: {(work / 'logs/error.log').read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
