@@ -139,6 +139,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Running(str):
+    """A started service's base URL that also holds its process (for fault tests: kill -9)."""
+
+    process: subprocess.Popen[bytes]
+
+    def __new__(cls, base: str, process: subprocess.Popen[bytes]) -> Running:
+        running = super().__new__(cls, base)
+        running.process = process
+        return running
+
+
 @contextmanager
 def server_process(
     url: str,
@@ -186,7 +197,7 @@ def server_process(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-        yield base
+        yield Running(base, process)
     finally:
         process.terminate()
         try:
@@ -225,7 +236,7 @@ def relay_process(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"relay did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-        yield base
+        yield Running(base, process)
     finally:
         process.terminate()
         try:
