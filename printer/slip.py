@@ -140,9 +140,9 @@ def format_wait(wait: WaitEstimate | None, language: Language) -> str:
     t = texts_for(language)
     if wait is None:
         return t.wait_unknown
-    text = t.wait_point.format(m=wait.minutes)
-    if wait.has_interval:
-        text += t.wait_interval.format(lo=wait.low, hi=wait.high)
+    text = t.wait_point(wait.minutes)
+    if wait.low is not None and wait.high is not None:
+        text += t.interval(wait.low, wait.high)
     return text
 
 

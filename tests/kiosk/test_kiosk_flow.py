@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import visitor_text
 from kiosk_app.flow import (
     LANGUAGES,
     Flow,
@@ -17,7 +18,7 @@ from kiosk_app.flow import (
     Timeouts,
     VerifyCode,
 )
-from kiosk_app.i18n import LANGUAGE_NAMES, TEXTS, notice_text, speakable_number, wait_text
+from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, speakable_number, text, wait_text
 
 OFFICE = {
     "open": True,
@@ -200,17 +201,32 @@ class TestCodes:
 
 class TestTexts:
     def test_every_language_has_every_sentence(self) -> None:
-        assert set(TEXTS) == set(LANGUAGES) == set(LANGUAGE_NAMES)
+        assert set(LANGUAGES) == set(LANGUAGE_NAMES) == set(visitor_text.LANGUAGES)
+        kiosk_keys = {k for k in visitor_text.flat_keys("ja") if k.startswith("kiosk.")}
         for language in LANGUAGES:
-            assert set(TEXTS[language]) == set(TEXTS["ja"]), language
+            assert kiosk_keys <= visitor_text.flat_keys(language), language
 
     def test_every_language_says_ask_staff(self) -> None:
-        assert TEXTS["ja"]["ask_staff"] == "職員にお声がけください"
-        assert all(TEXTS[lang]["ask_staff"] for lang in LANGUAGES)
+        assert text("ja", "ask_staff") == "職員にお声がけください"
+        assert all(text(lang, "ask_staff") for lang in LANGUAGES)
 
     def test_no_estimate_is_never_zero_minutes(self) -> None:
         assert wait_text("en", None) == "wait time not available"
         assert wait_text("ja", 15, 10, 25) == "約15分（10〜25分）"
+
+    @pytest.mark.parametrize(
+        ("m", "low", "high", "easy"),
+        [
+            (6, None, None, "だいたい 6ぷん"),
+            (7, None, None, "だいたい 7ふん"),
+            (15, 10, 25, "だいたい 15ふん（10〜25ふん）"),
+            (12, 8, 20, "だいたい 12ふん（8〜20ぷん）"),
+        ],
+    )
+    def test_easy_japanese_minutes_are_read_by_the_last_digit(
+        self, m: int, low: int | None, high: int | None, easy: str
+    ) -> None:
+        assert wait_text("ja-easy", m, low, high) == easy
 
     def test_numbers_are_written_for_the_ear(self) -> None:
         assert speakable_number("ja", "A-012") == "エー12ばん"
