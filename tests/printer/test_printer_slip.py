@@ -88,7 +88,7 @@ class TestContent:
             "待ち時間の目安：約15分（10〜25分）",
             "お待ちの場所：1階 市民課前ロビー",
         ]
-        assert details[2].local == "Please wait at: 1階 市民課前ロビー"
+        assert details[2].local == "Please wait at: 1F, lobby in front of the Citizens Division"
 
     def test_issued_line(self) -> None:
         assert sample_slip().content().issued == "2026年11月27日 09:31 発行"
