@@ -9,7 +9,7 @@ import pytest
 
 from kiosk_app.devices.voice import EspeakVoice, GuideVoice, SilentVoice
 from kiosk_app.flow import Flow, Printing, Screen
-from kiosk_app.ui.window import speech_for
+from kiosk_app.speech import speech_for
 from madoguchi.cli import main
 
 

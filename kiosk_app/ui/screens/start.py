@@ -1,0 +1,43 @@
+"""The first screen: the office, the language buttons, and whether the office is open."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout
+
+from kiosk_app.flow import State
+from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, text
+
+LANGUAGE_ORDER = ("ja", "en", "zh-Hans", "ko", "vi", "pt", "ja-easy")
+
+if TYPE_CHECKING:
+    from kiosk_app.ui.window import KioskWindow
+
+
+def office_name(state: State) -> str:
+    names = state.office_names
+    return names.get(state.language) or names.get("ja") or ""
+
+
+def language(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+    box.addWidget(view.label(office_name(state) or "受付 / Reception", "muted"))
+    titles = " / ".join(text(lang, "choose_language") for lang in ("ja", "en"))
+    box.addWidget(view.label(titles, "title", "title"))
+    if state.office_loaded and not state.office_open:
+        reason = state.office_closed_reason
+        closed = " / ".join(notice_text(lang, "office_closed", reason) for lang in ("ja", "en"))
+        box.addWidget(view.label(closed, "alert", "closed-banner"))
+    grid = QGridLayout()
+    grid.setSpacing(16)
+    columns = 2 if view.height() > view.width() else 3
+    for i, lang in enumerate(LANGUAGE_ORDER):
+        button = view.button(
+            LANGUAGE_NAMES[lang],
+            f"lang-{lang}",
+            partial(view.controller.choose_language, lang),
+            "primary" if lang == "ja" else "",
+        )
+        grid.addWidget(button, i // columns, i % columns)
+    box.addLayout(grid, 1)
