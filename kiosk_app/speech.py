@@ -27,6 +27,8 @@ def speech_for(state: State) -> str:
         number = speakable_number(lang, str(state.ticket.get("number", "")))
         line = "printer_trouble" if state.printing is Printing.FAILED else "take_slip"
         return f"{text(lang, 'your_number')}: {number}. {text(lang, line)}"
+    if screen is Screen.UNSURE:
+        return f"{text(lang, 'unsure_title')}. {text(lang, 'unsure_body')}"
     if screen is Screen.NOTICE:
         headline = notice_text(lang, state.notice or "", state.notice_reason)
         return f"{headline} {text(lang, 'ask_staff')}"

@@ -66,6 +66,7 @@ def theme_for(preferences: Preferences, dpi: float | None) -> Theme:
     QLabel[role="muted"] {{ color: {colours["muted"]}; }}
     QLabel[role="alert"] {{ color: {colours["alert"]}; font-weight: bold; }}
     QLabel[role="number"] {{ font-size: {round(96 * scale)}pt; font-weight: bold; }}
+    QLabel[role="pin"] {{ font-size: {round(title * 1.6)}pt; font-weight: bold; }}
     QLabel[role="banner"] {{ background: {colours["accent"]}; color: {colours["accent_fg"]};
         padding: 12px; font-weight: bold; }}
     QPushButton {{ background: {colours["button"]}; color: {colours["button_fg"]};

@@ -6,9 +6,24 @@ import io
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QStyle, QStyleOptionButton
+
+# Japanese, Chinese and Korean break between characters, Latin scripts between words; these
+# never start a line (closing marks, small kana, the long-vowel mark: 禁則処理).
+_NO_LINE_START = frozenset(
+    "、。，．,.）」』】〕！？!?・：:ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+)
 
 
 def qr_pixmap(payload: str, size: int) -> QPixmap:
@@ -67,13 +82,121 @@ def make_label(value: str, role: str = "", name: str = "") -> QLabel:
     return label
 
 
+def wrap_text(text: str, metrics: QFontMetrics, width: int) -> str:
+    """`text` with line breaks so no line is wider than `width` where a break is possible.
+
+    Latin words stay whole; Japanese, Chinese and Korean break between characters. Existing
+    line breaks are kept.
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _tokens(paragraph):
+            candidate = line + token
+            if line and metrics.horizontalAdvance(candidate.rstrip()) > width:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _is_word_char(char: str) -> bool:
+    # Latin, Vietnamese and Portuguese letters, digits and the marks inside a word.
+    return (
+        (char.isascii() and not char.isspace())
+        or "\u00c0" <= char <= "\u024f"
+        or ("\u1e00" <= char <= "\u1eff")
+    )
+
+
+def _tokens(paragraph: str) -> list[str]:
+    """Pieces a line may break after: a word with its spaces, or one CJK character."""
+    tokens: list[str] = []
+    for char in paragraph:
+        in_word = _is_word_char(char) and bool(tokens) and _is_word_char(tokens[-1][-1])
+        if tokens and (char in _NO_LINE_START or char.isspace() or in_word):
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
+class WrapButton(QPushButton):
+    """A push button whose text wraps to its width, and which asks its layout for the height
+    the wrapped text needs: large text makes buttons taller, never cuts their last line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._plain = text
+        self._wrapped_for = -1
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def plain_text(self) -> str:
+        """The text as given, without the line breaks wrapping added."""
+        return self._plain
+
+    def _outer(self, inner: QSize) -> QSize:
+        # The style sheet's padding, border and min-height come from the widget's rule. A bare
+        # option on purpose: PySide6 6.x's initStyleOption/initFrom drop a reference to None
+        # on every call, which crashes the interpreter after a few thousand layouts.
+        option = QStyleOptionButton()
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_PushButton, option, inner, self)
+
+    def _chrome(self) -> QSize:
+        return self._outer(QSize(0, 0))
+
+    def _wrapped(self, width: int) -> str:
+        room = max(1, width - self._chrome().width())
+        return wrap_text(self._plain, self.fontMetrics(), room)
+
+    def _height_of(self, text: str) -> int:
+        inner = self.fontMetrics().size(Qt.TextFlag.TextShowMnemonic, text)
+        return max(self._outer(inner).height(), self.minimumHeight())
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt API)
+        return self._height_of(self._wrapped(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        # As narrow as the longest unbreakable piece: the layout may narrow the button down
+        # to it, and the text wraps.
+        widest = max(
+            (self.fontMetrics().horizontalAdvance(t.strip()) for t in _tokens(self._plain)),
+            default=0,
+        )
+        chrome = self._chrome()
+        return QSize(
+            max(widest + chrome.width(), self.minimumWidth()), super().minimumSizeHint().height()
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        width = event.size().width()
+        if width != self._wrapped_for:
+            self._wrapped_for = width
+            wrapped = self._wrapped(width)
+            if wrapped != self.text():
+                self.setText(wrapped)
+                self.updateGeometry()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._wrapped_for = -1  # a new font (large text) wraps differently
+
+
 def make_button(value: str, name: str, action: Callable[[], None], role: str = "") -> QPushButton:
-    """A touch button named `name` that runs `action` when tapped."""
-    button = QPushButton(value)
+    """A touch button named `name` that runs `action` when tapped; its text wraps."""
+    button = WrapButton(value)
     button.setObjectName(name)
     if role:
         button.setProperty("role", role)
-    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     button.clicked.connect(lambda: action())  # drop the `checked` argument
     button.setAccessibleName(value.replace("\n", " "))
     return button

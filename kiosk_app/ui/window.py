@@ -11,13 +11,23 @@ from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk_app.flow import Preferences, Screen, State
+from kiosk_app.flow import LANGUAGES, Preferences, Screen, State
 from kiosk_app.i18n import text
 from kiosk_app.speech import speech_for
 from kiosk_app.ui.controller import KioskController
-from kiosk_app.ui.screens import BUILDERS
+from kiosk_app.ui.screens import Page, builders
 from kiosk_app.ui.theme import Theme, theme_for
 from kiosk_app.ui.widgets import InputWatcher, frame_pixmap, make_button, make_label
 
@@ -78,28 +88,51 @@ class KioskWindow(QWidget):
         if state.screen is not Screen.CARD_PIN or pin_for[1:] != self._pin_for[1:]:
             self._pin.clear()
         self._pin_for = pin_for
-        content = QWidget()
-        box = QVBoxLayout(content)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(8 if state.preferences.low_position else 16)
-        margin = 12 if state.preferences.low_position else 24
+        content = QWidget(self)  # in the window at once: its widgets are polished as built
+        outer = QVBoxLayout(content)
+        outer.setContentsMargins(0, 0, 0, 0)
+        low = state.preferences.low_position
+        outer.setSpacing(8 if low else 16)
+        margin = 12 if low else 24
         self._layout.setContentsMargins(margin, margin, margin, margin)
-        if state.preferences.low_position:
+        if low:
             # Wheelchair height: the top half stays empty, every control is in the lower half.
-            box.addStretch(1)
-            lower = QVBoxLayout()
-            box.addLayout(lower, 1)
-        else:
-            lower = box
+            spacer = QWidget()
+            spacer.setFixedHeight((self.height() - 2 * margin) // 2)
+            outer.addWidget(spacer)
         if warning:
-            lower.addWidget(self.label(text(state.language, "idle_warning"), "banner", "idle"))
-        builder = BUILDERS[state.screen]
-        builder(self, state, lower)
-        lower.addWidget(self._preferences_bar(state))
+            outer.addWidget(self.label(text(state.language, "idle_warning"), "banner", "idle"))
+        body = QWidget()
+        body.setObjectName("body-content")
+        page = Page(QVBoxLayout(body), QVBoxLayout())
+        page.body.setContentsMargins(0, 0, 0, 0)
+        page.body.setSpacing(8 if low else 16)
+        page.actions.setSpacing(8)
+        # The body scrolls when large text or a long language needs more than the screen:
+        # nothing is squeezed or cut, and the actions and settings below stay in reach.
+        scroll = QScrollArea()
+        scroll.setObjectName("body")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A wide bar to drag: a drag gesture on the body would delay every tap on its buttons.
+        scroll.verticalScrollBar().setMinimumWidth(self.theme.target_px // 2)
+        scroll.setWidget(body)
+        builders()[state.screen](self, state, page)
+        outer.addWidget(scroll, 1)
+        outer.addLayout(page.actions)
+        outer.addWidget(self._preferences_bar(state))
         self._content = content
         self._layout.addWidget(content)
         content.show()  # at once, not on the next event loop turn: screenshots and taps see it
         self._speak(state)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        # Columns, the portrait layout and the wheelchair-height spacer follow the size.
+        if event.oldSize().isValid() and event.oldSize() != event.size():
+            self._rendered = None
+            self.show_state()
 
     def label(self, value: str, role: str = "", name: str = "") -> QLabel:
         """A word-wrapped label (see `widgets.make_label`)."""
@@ -142,27 +175,38 @@ class KioskWindow(QWidget):
         self.controller.submit_pin(pin)
 
     def _preferences_bar(self, state: State) -> QWidget:
-        lang = state.language
         bar = QWidget()
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(0, 0, 0, 0)
+        bar.setObjectName("preferences")
+        grid = QGridLayout(bar)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(8)
         prefs = state.preferences
-        for field, key in (
-            ("large_text", "larger_text"),
-            ("high_contrast", "high_contrast"),
-            ("low_position", "low_position"),
-            ("voice", "voice"),
+        # On the first screen no language is chosen yet: every language names the settings.
+        languages = LANGUAGES if state.screen is Screen.LANGUAGE else (state.language,)
+        # Four in a row; two rows on a narrow (portrait) screen.
+        columns = 4 if self.width() >= self.height() else 2
+        for i, (field, key) in enumerate(
+            (
+                ("large_text", "larger_text"),
+                ("high_contrast", "high_contrast"),
+                ("low_position", "low_position"),
+                ("voice", "voice"),
+            )
         ):
             value = bool(getattr(prefs, field))
+            captions = dict.fromkeys(text(lang, key) for lang in languages)
             button = self.button(
-                text(lang, key),
+                "\n".join(captions),
                 f"pref-{field}",
                 partial(self._set_pref, field, not value),
                 "toggle",
             )
+            button.setAccessibleName(text(state.language, key))
             button.setCheckable(True)
             button.setChecked(value)
-            row.addWidget(button)
+            grid.addWidget(button, i // columns, i % columns)
+        for column in range(columns):
+            grid.setColumnStretch(column, 1)
         return bar
 
     def _set_pref(self, field: str, value: bool) -> None:

@@ -12,6 +12,7 @@ from kiosk_app.flow import State, label
 from kiosk_app.i18n import text
 
 if TYPE_CHECKING:
+    from kiosk_app.ui.screens import Page
     from kiosk_app.ui.window import KioskWindow
 
 
@@ -21,7 +22,8 @@ def message(view: KioskWindow, state: State, box: QVBoxLayout, muted: tuple[str,
         box.addWidget(view.label(text(state.language, state.message), role, "message"))
 
 
-def card_forms(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_forms(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     box.addWidget(view.label(text(lang, "card_choose_form"), "title", "title"))
     for form in view.controller.flow.card_forms():
@@ -33,19 +35,21 @@ def card_forms(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
             )
         )
     box.addStretch(1)
-    box.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
+    page.actions.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
 
 
-def card_insert(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_insert(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     box.addWidget(view.label(text(lang, "card_insert_title"), "title", "title"))
     box.addWidget(view.label(text(lang, "card_insert_hint"), "muted"))
     message(view, state, box)
     box.addStretch(1)
-    box.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
+    page.actions.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
 
 
-def card_consent(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_consent(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     box.addWidget(view.label(text(lang, "card_consent_title"), "title", "title"))
     box.addWidget(view.label(text(lang, "card_consent_purpose"), "banner", "purpose"))
@@ -59,10 +63,11 @@ def card_consent(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         ),
         2,
     )
-    box.addLayout(row)
+    page.actions.addLayout(row)
 
 
-def card_pin(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_pin(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     box.addWidget(view.label(text(lang, "card_pin_title"), "title", "title"))
     box.addWidget(view.label(text(lang, "card_pin_hint"), "muted"))
@@ -72,7 +77,8 @@ def card_pin(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         box.addWidget(view.label(text(lang, "card_last_try"), "alert", "card-last-try"))
     message(view, state, box)
     row = QHBoxLayout()
-    display = view.label("", "number", "pin-display")
+    display = view.label("", "pin", "pin-display")
+    display.setWordWrap(False)  # four marks on one line, as on the card's own PIN pads
     display.setAlignment(Qt.AlignmentFlag.AlignCenter)
     view.pin_display = display
     view.show_pin()
@@ -89,18 +95,20 @@ def card_pin(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
             button = view.button(key, f"pin-{key}", partial(view.pin_digit, key))
         pad.addWidget(button, i // 3, i % 3)
     row.addLayout(pad, 1)
-    box.addLayout(row, 1)
-    box.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
+    box.addLayout(row)
+    page.actions.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
 
 
-def card_reading(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_reading(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     box.addStretch(1)
     key = state.message or "card_reading"
     box.addWidget(view.label(text(state.language, key), "title", "card-reading"))
     box.addStretch(1)
 
 
-def card_locked(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def card_locked(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     box.addStretch(1)
     box.addWidget(view.label(text(lang, "card_locked_title"), "title", "notice"))
@@ -123,4 +131,4 @@ def card_locked(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         ),
         2,
     )
-    box.addLayout(row)
+    page.actions.addLayout(row)

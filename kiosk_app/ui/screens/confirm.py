@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout
 
 from kiosk_app.flow import State
 from kiosk_app.i18n import text, wait_text
 
 if TYPE_CHECKING:
+    from kiosk_app.ui.screens import Page
     from kiosk_app.ui.window import KioskWindow
 
 
-def confirm(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def confirm(view: KioskWindow, state: State, page: Page) -> None:
     lang = state.language
     category = state.category()
     if category is None:
         return
+    box = page.body
     box.addWidget(view.label(text(lang, "confirm_title"), "title", "title"))
     if state.prefill is not None:
         key = f"prefill_{state.prefill.kind}"
         if key in ("prefill_reservation", "prefill_preapplication"):
             box.addWidget(view.label(text(lang, key), "banner", "prefill"))
-    box.addWidget(view.label(category.name(lang), "title", "category"))
-    if lang != "ja":
+    name = category.name(lang)
+    shown = f"{category.prefix}　{name}" if category.prefix else name
+    box.addWidget(view.label(shown, "title", "category"))
+    if lang != "ja" and category.name("ja") != name:
         box.addWidget(view.label(category.name("ja"), "muted"))
     if category.waiting is not None:
         figures = wait_text(
@@ -47,15 +51,19 @@ def confirm(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         assistance.setCheckable(True)
         assistance.setChecked(state.assistance)
         box.addWidget(assistance)
+        # What the help request does, said before it is chosen (the server calls such
+        # tickets first, and the clerk's list marks them 要支援).
+        box.addWidget(view.label(text(lang, "assistance_note"), "muted", "assistance-note"))
     row = QHBoxLayout()
     row.addWidget(view.button(text(lang, "back"), "back", view.controller.back), 1)
     row.addWidget(
         view.button(text(lang, "issue_button"), "issue", view.controller.confirm, "primary"), 2
     )
-    box.addLayout(row)
+    page.actions.addLayout(row)
 
 
-def issuing(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def issuing(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     box.addStretch(1)
     box.addWidget(view.label(text(state.language, "issuing"), "title", "issuing"))
     box.addStretch(1)

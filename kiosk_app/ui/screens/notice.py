@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QVBoxLayout
-
 from kiosk_app.flow import Notice, State
 from kiosk_app.i18n import notice_text, text
 
 if TYPE_CHECKING:
+    from kiosk_app.ui.screens import Page
     from kiosk_app.ui.window import KioskWindow
 
 
-def notice(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def notice(view: KioskWindow, state: State, page: Page) -> None:
     lang = state.language
+    box = page.body
     box.addStretch(1)
     headline = notice_text(lang, state.notice or "", state.notice_reason)
     box.addWidget(view.label(headline, "title", "notice"))
@@ -26,4 +26,6 @@ def notice(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         japanese = notice_text("ja", state.notice or "", state.notice_reason)
         box.addWidget(view.label(f"{japanese} {text('ja', 'ask_staff')}", "muted"))
     box.addStretch(1)
-    box.addWidget(view.button(text(lang, "start_over"), "start-over", view.controller.start_over))
+    page.actions.addWidget(
+        view.button(text(lang, "start_over"), "start-over", view.controller.start_over)
+    )

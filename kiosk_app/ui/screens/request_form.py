@@ -7,14 +7,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -22,10 +17,12 @@ from kiosk_app.flow import FormField, State, label
 from kiosk_app.i18n import text
 
 if TYPE_CHECKING:
+    from kiosk_app.ui.screens import Page
     from kiosk_app.ui.window import KioskWindow
 
 
-def request_form(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def request_form(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     lang = state.language
     flow = view.controller.flow
     form = state.form()
@@ -66,39 +63,24 @@ def request_form(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
         line += 1
     grid.addWidget(view.label(text(lang, "request_others_note"), "muted"), line, 0, 1, 2)
     grid.setColumnStretch(1, 1)
-    scroll = QScrollArea()
-    scroll.setObjectName("request-fields")
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(rows)
-    # Large text or a long form may not fit: the questions scroll (a wide scroll bar; a
-    # drag gesture would delay every tap on the buttons inside).
-    scroll.verticalScrollBar().setMinimumWidth(view.theme.target_px // 2)
-    box.addWidget(scroll, 1)
+    # A long form or large text makes the page taller than the screen: the page body
+    # scrolls (the window's wide scroll bar), the issue button stays below it.
+    box.addWidget(rows)
     notes = label(form.notes, lang)
     if notes:
         box.addWidget(view.label(notes, "muted", "notes"))
     missing = flow.request_missing()
     if state.message:
         message = f"{text(lang, state.message)} {text(lang, 'ask_staff')}"
-        box.addWidget(view.label(message, "alert", "message"))
-    elif missing:
-        box.addWidget(view.label(text(lang, "request_incomplete"), "muted", "missing"))
+        page.actions.addWidget(view.label(message, "alert", "message"))
+    elif missing:  # next to the issue button it explains
+        page.actions.addWidget(view.label(text(lang, "request_incomplete"), "muted", "missing"))
     row = QHBoxLayout()
     row.addWidget(view.button(text(lang, "back"), "back", view.controller.back), 1)
     issue = view.button(text(lang, "request_issue"), "issue", view.controller.confirm, "primary")
     issue.setEnabled(not missing)
     row.addWidget(issue, 2)
-    box.addLayout(row)
-
-
-def keep_height(view: KioskWindow, button: QPushButton) -> None:
-    # In the scrolling question list a squeezed row would draw buttons over each other:
-    # they keep their full height and the list scrolls instead.
-    # The style's height (min-height + padding + border) is known only once the button is
-    # polished inside the window, after the list is laid out: set it here explicitly.
-    button.setMinimumHeight(view.theme.target_px + 2 * 10 + 2 * 4)
-    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    page.actions.addLayout(row)
 
 
 def field_row(view: KioskWindow, state: State, item: FormField) -> QHBoxLayout | QGridLayout:
@@ -115,14 +97,12 @@ def field_row(view: KioskWindow, state: State, item: FormField) -> QHBoxLayout |
             partial(view.controller.set_field, item.name, number - 1),
         )
         minus.setEnabled(number > low)
-        keep_height(view, minus)
         plus = view.button(
             "+",
             f"field-{item.name}-plus",
             partial(view.controller.set_field, item.name, number + 1),
         )
         plus.setEnabled(number < high)
-        keep_height(view, plus)
         shown = view.label(str(number), "title", f"field-{item.name}-value")
         shown.setAlignment(Qt.AlignmentFlag.AlignCenter)
         row.addWidget(minus, 1)
@@ -139,7 +119,6 @@ def field_row(view: KioskWindow, state: State, item: FormField) -> QHBoxLayout |
         )
         toggle.setCheckable(True)
         toggle.setChecked(bool(value))
-        keep_height(view, toggle)
         row.addWidget(toggle)
         return row
     relation = state.prefill.fields.get("relation") if state.prefill else None
@@ -159,7 +138,6 @@ def field_row(view: KioskWindow, state: State, item: FormField) -> QHBoxLayout |
         )
         button.setCheckable(True)
         button.setChecked(value == choice.value)
-        keep_height(view, button)
         if item.name == "scope" and choice.value == "some" and relation == "household":
             button.setEnabled(False)
         grid.addWidget(button, i // 4, i % 4)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout
 
-from kiosk_app.flow import State
+from kiosk_app.flow import LANGUAGES, State
 from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, text
 
-LANGUAGE_ORDER = ("ja", "en", "zh-Hans", "ko", "vi", "pt", "ja-easy")
-
 if TYPE_CHECKING:
+    from kiosk_app.ui.screens import Page
     from kiosk_app.ui.window import KioskWindow
 
 
@@ -21,7 +20,8 @@ def office_name(state: State) -> str:
     return names.get(state.language) or names.get("ja") or ""
 
 
-def language(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
+def language(view: KioskWindow, state: State, page: Page) -> None:
+    box = page.body
     box.addWidget(view.label(office_name(state) or "受付 / Reception", "muted"))
     titles = " / ".join(text(lang, "choose_language") for lang in ("ja", "en"))
     box.addWidget(view.label(titles, "title", "title"))
@@ -32,7 +32,7 @@ def language(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
     grid = QGridLayout()
     grid.setSpacing(16)
     columns = 2 if view.height() > view.width() else 3
-    for i, lang in enumerate(LANGUAGE_ORDER):
+    for i, lang in enumerate(LANGUAGES):
         button = view.button(
             LANGUAGE_NAMES[lang],
             f"lang-{lang}",
@@ -40,4 +40,5 @@ def language(view: KioskWindow, state: State, box: QVBoxLayout) -> None:
             "primary" if lang == "ja" else "",
         )
         grid.addWidget(button, i // columns, i % columns)
-    box.addLayout(grid, 1)
+    box.addLayout(grid)
+    box.addStretch(1)

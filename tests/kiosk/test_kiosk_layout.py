@@ -1,0 +1,71 @@
+"""Every kiosk screen at 1280x800, in every language, normal and large text, with and without
+high contrast: no text needs more room than it is given, and the ticket number is whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kiosk_layout import new_flow, peak_states, text_overflows, visible_rect
+from PySide6.QtWidgets import QLabel, QWidget
+
+from kiosk_app.client import KioskClient
+from kiosk_app.flow import LANGUAGES, Preferences, Screen
+
+pytestmark = pytest.mark.usefixtures("qapp")
+SIZE = (1280, 800)
+
+
+def settle(qtbot: Any, window: Any) -> None:
+    """Let the layout converge: buttons re-wrap their text to their width, then relayout."""
+    before = None
+    for _ in range(8):
+        qtbot.wait(1)
+        now = [(w.objectName(), w.geometry()) for w in window.findChildren(QWidget)]
+        if now == before:
+            return
+        before = now
+
+
+def _window(qtbot: Any, flow: Any, size: tuple[int, int]) -> Any:
+    from kiosk_app.ui.controller import KioskController
+    from kiosk_app.ui.window import KioskWindow
+
+    # Never started: no server, no devices; the window renders what the flow says.
+    controller = KioskController(flow, KioskClient("http://127.0.0.1:9", "t"), None)
+    window = KioskWindow(controller, dpi=96)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    return window
+
+
+@pytest.mark.parametrize("high_contrast", [False, True], ids=["normal", "contrast"])
+@pytest.mark.parametrize("large_text", [False, True], ids=["text", "large"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_screen_fits_its_text_at_1280x800(
+    qtbot: Any, language: str, large_text: bool, high_contrast: bool
+) -> None:
+    prefs = Preferences(large_text=large_text, high_contrast=high_contrast)
+    flow = new_flow(language, prefs)
+    window = _window(qtbot, flow, SIZE)
+    problems = []
+    screens = []
+    for name, screen in peak_states(flow, language):
+        assert flow.state.screen is screen, name
+        window.resize(*SIZE)
+        window.show_state()
+        settle(qtbot, window)
+        screens.append(screen.value)
+        if (window.width(), window.height()) != SIZE:
+            # A layout that cannot shrink to the screen grows the window past its edge.
+            problems.append(f"{name}: needs a {window.width()}x{window.height()} window")
+        problems += [f"{name}: {p}" for p in text_overflows(window)]
+        if name.startswith("ticket"):
+            number = window.findChild(QLabel, "number")
+            assert number is not None and number.text() == "C-012"
+            assert visible_rect(number, window) == number.rect().translated(
+                number.mapTo(window, number.rect().topLeft())
+            ), f"{name}: the ticket number is cut"
+    assert set(screens) == {s.value for s in Screen}
+    assert not problems, "\n".join(problems)
