@@ -19,10 +19,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QStyle, QStyleOptionButton
 
-# Japanese, Chinese and Korean break between characters, Latin scripts between words; these
+# Japanese and Chinese break between characters, Latin scripts and Korean between words; these
 # never start a line (closing marks, small kana, the long-vowel mark: 禁則処理).
 _NO_LINE_START = frozenset(
-    "、。，．,.）」』】〕！？!?・：:ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+    "、。，．,.）」』】〕！？!?・：:/ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 )
 
 
@@ -85,8 +85,8 @@ def make_label(value: str, role: str = "", name: str = "") -> QLabel:
 def wrap_text(text: str, metrics: QFontMetrics, width: int) -> str:
     """`text` with line breaks so no line is wider than `width` where a break is possible.
 
-    Latin words stay whole; Japanese, Chinese and Korean break between characters. Existing
-    line breaks are kept.
+    Latin and Korean words stay whole; Japanese and Chinese break between characters.
+    Existing line breaks are kept.
     """
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -102,20 +102,27 @@ def wrap_text(text: str, metrics: QFontMetrics, width: int) -> str:
     return "\n".join(lines)
 
 
-def _is_word_char(char: str) -> bool:
-    # Latin, Vietnamese and Portuguese letters, digits and the marks inside a word.
+def _is_word_char(char: str, spaced: bool = False) -> bool:
+    # Latin, Vietnamese and Portuguese letters, digits and the marks inside a word; Korean
+    # writes spaces between words and breaks there too (Hangul syllables), and so does
+    # やさしい日本語, whose kana words are written with spaces between them (分かち書き).
     return (
         (char.isascii() and not char.isspace())
         or "\u00c0" <= char <= "\u024f"
-        or ("\u1e00" <= char <= "\u1eff")
+        or "\u1e00" <= char <= "\u1eff"
+        or "\uac00" <= char <= "\ud7a3"
+        or (spaced and "\u3041" <= char <= "\u30ff")
     )
 
 
 def _tokens(paragraph: str) -> list[str]:
     """Pieces a line may break after: a word with its spaces, or one CJK character."""
+    spaced = " " in paragraph
     tokens: list[str] = []
     for char in paragraph:
-        in_word = _is_word_char(char) and bool(tokens) and _is_word_char(tokens[-1][-1])
+        in_word = (
+            _is_word_char(char, spaced) and bool(tokens) and _is_word_char(tokens[-1][-1], spaced)
+        )
         if tokens and (char in _NO_LINE_START or char.isspace() or in_word):
             tokens[-1] += char
         else:

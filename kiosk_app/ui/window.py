@@ -183,8 +183,9 @@ class KioskWindow(QWidget):
         prefs = state.preferences
         # On the first screen no language is chosen yet: every language names the settings.
         languages = LANGUAGES if state.screen is Screen.LANGUAGE else (state.language,)
-        # Four in a row; two rows on a narrow (portrait) screen.
-        columns = 4 if self.width() >= self.height() else 2
+        # Four in a row; two by two on a portrait screen, or when every language names them
+        # (wider buttons: fewer wrapped lines, so the language buttons keep the room).
+        columns = 4 if self.width() >= self.height() and len(languages) == 1 else 2
         for i, (field, key) in enumerate(
             (
                 ("large_text", "larger_text"),
@@ -196,12 +197,15 @@ class KioskWindow(QWidget):
             value = bool(getattr(prefs, field))
             captions = dict.fromkeys(text(lang, key) for lang in languages)
             button = self.button(
-                "\n".join(captions),
+                " / ".join(captions),
                 f"pref-{field}",
                 partial(self._set_pref, field, not value),
                 "toggle",
             )
             button.setAccessibleName(text(state.language, key))
+            # Seven languages in one button: a smaller size, so the language buttons keep
+            # their room on the first screen.
+            button.setProperty("legend", len(languages) > 1)
             button.setCheckable(True)
             button.setChecked(value)
             grid.addWidget(button, i // columns, i % columns)

@@ -19,6 +19,7 @@ from kiosk_app.flow import (
     VerifyCode,
 )
 from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, speakable_number, text, wait_text
+from kiosk_app.speech import speech_for
 
 OFFICE = {
     "open": True,
@@ -197,6 +198,41 @@ class TestCodes:
         flow.choose_language("ja", 0)
         flow.prefilled(Prefill(source="card", kind="card", category_id="certificates"), 1)
         assert flow.state.screen is Screen.CONFIRM and flow.state.prefill is not None
+
+
+class TestUnsure:
+    """「わからない・その他」: a real path whether or not the office has a general category."""
+
+    def test_without_a_general_category_the_visitor_is_sent_to_the_reception(self) -> None:
+        flow = ready_flow()
+        flow.choose_language("ja-easy", 1)
+        assert flow.choose_unsure(2) == []
+        assert flow.state.screen is Screen.UNSURE and flow.state.taps == 1
+        assert "うけつけ" in speech_for(flow.state)
+        flow.back(3)
+        assert flow.state.screen is Screen.PROCEDURES
+
+    def test_a_general_category_issues_its_ticket(self) -> None:
+        office = {
+            **OFFICE,
+            "categories": [
+                *OFFICE["categories"],
+                {"id": "general", "names": {"ja": "総合案内"}, "prefix": "G", "open_now": True},
+            ],
+        }
+        flow = Flow(Timeouts(), now=0, general_category="general")
+        flow.office_loaded(office)
+        flow.choose_language("en", 1)
+        flow.choose_unsure(2)
+        assert flow.state.screen is Screen.CONFIRM and flow.state.category_id == "general"
+        assert flow.confirm(3) == [IssueTicket("general", "en", "normal", None)]
+        flow.start_over(4)
+        assert flow.state.general_category == "general"  # kept across visits
+
+    def test_the_ticket_letter_comes_from_the_office(self) -> None:
+        flow = Flow()
+        flow.office_loaded({"categories": [{"id": "c", "names": {"ja": "住民票"}, "prefix": "A"}]})
+        assert flow.state.category("c").prefix == "A"  # type: ignore[union-attr]
 
 
 class TestTexts:

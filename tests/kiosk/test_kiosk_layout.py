@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kiosk_layout import new_flow, peak_states, text_overflows, visible_rect
+from kiosk_layout import TICKET, new_flow, peak_states, text_overflows, visible_rect
 from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk_app.client import KioskClient
@@ -32,7 +32,9 @@ def _window(qtbot: Any, flow: Any, size: tuple[int, int]) -> Any:
     from kiosk_app.ui.window import KioskWindow
 
     # Never started: no server, no devices; the window renders what the flow says.
-    controller = KioskController(flow, KioskClient("http://127.0.0.1:9", "t"), None)
+    controller = KioskController(
+        flow, KioskClient("http://127.0.0.1:9", "t"), None, clock=lambda: flow.last_touch
+    )
     window = KioskWindow(controller, dpi=96)
     qtbot.addWidget(window)
     window.resize(*size)
@@ -69,3 +71,53 @@ def test_every_screen_fits_its_text_at_1280x800(
             ), f"{name}: the ticket number is cut"
     assert set(screens) == {s.value for s in Screen}
     assert not problems, "\n".join(problems)
+
+
+class TestTiles:
+    def test_tiles_carry_their_letter_and_never_repeat_a_name(self, qtbot: Any) -> None:
+        from PySide6.QtWidgets import QPushButton
+
+        flow = new_flow("ja-easy", Preferences())
+        window = _window(qtbot, flow, SIZE)
+        flow.choose_language("ja-easy", 1)
+        window.show_state()
+        tile = window.findChild(QPushButton, "category-mynumber")
+        assert tile.accessibleName().startswith("F")
+        assert tile.accessibleName().count("マイナンバーカード") == 1
+        certificates = window.findChild(QPushButton, "category-certificates").accessibleName()
+        assert certificates.startswith("A") and "住民票・印鑑証明" in certificates
+        assert window.findChild(QPushButton, "category-unsure").accessibleName() == (
+            "わからない・そのほか"
+        )
+
+    def test_the_first_screen_names_the_settings_in_every_language(self, qtbot: Any) -> None:
+        from PySide6.QtWidgets import QPushButton
+
+        from kiosk_app.i18n import text
+
+        flow = new_flow("ja", Preferences())
+        window = _window(qtbot, flow, SIZE)
+        caption = window.findChild(QPushButton, "pref-large_text").plain_text()
+        for language in LANGUAGES:
+            assert text(language, "larger_text") in caption
+        flow.choose_language("en", 1)
+        window.show_state()
+        assert window.findChild(QPushButton, "pref-large_text").plain_text() == "Larger text"
+
+    def test_the_help_request_says_what_happens_next(self, qtbot: Any) -> None:
+        from kiosk_app.i18n import text
+
+        flow = new_flow("ja", Preferences())
+        window = _window(qtbot, flow, SIZE)
+        flow.choose_language("ja", 1)
+        flow.choose_category("moving", 2)
+        window.show_state()
+        note = window.findChild(QLabel, "assistance-note").text()
+        assert note == text("ja", "assistance_note") and "優先してお呼びします" in note
+        flow.toggle_assistance(3)
+        flow.confirm(4)
+        flow.ticket_issued({**TICKET, "priority": "assistance"}, 5)
+        window.show_state()
+        assert window.findChild(QLabel, "assistance-ticket").text() == text(
+            "ja", "assistance_ticket"
+        )

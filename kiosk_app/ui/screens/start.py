@@ -22,6 +22,7 @@ def office_name(state: State) -> str:
 
 def language(view: KioskWindow, state: State, page: Page) -> None:
     box = page.body
+    box.setSpacing(8)
     box.addWidget(view.label(office_name(state) or "受付 / Reception", "muted"))
     titles = " / ".join(text(lang, "choose_language") for lang in ("ja", "en"))
     box.addWidget(view.label(titles, "title", "title"))
@@ -31,7 +32,8 @@ def language(view: KioskWindow, state: State, page: Page) -> None:
         box.addWidget(view.label(closed, "alert", "closed-banner"))
     grid = QGridLayout()
     grid.setSpacing(16)
-    columns = 2 if view.height() > view.width() else 3
+    # Two rows in landscape: every language stays in view beside the settings, in large text too.
+    columns = 2 if view.height() > view.width() else 4
     for i, lang in enumerate(LANGUAGES):
         button = view.button(
             LANGUAGE_NAMES[lang],
