@@ -123,7 +123,9 @@ def _tokens(paragraph: str) -> list[str]:
         in_word = (
             _is_word_char(char, spaced) and bool(tokens) and _is_word_char(tokens[-1][-1], spaced)
         )
-        if tokens and (char in _NO_LINE_START or char.isspace() or in_word):
+        # A number keeps its unit on its line ("18 min", "6 phút", "3 người").
+        after_number = bool(tokens) and tokens[-1][:-1].isdigit() and tokens[-1][-1] == " "
+        if tokens and (char in _NO_LINE_START or char.isspace() or in_word or after_number):
             tokens[-1] += char
         else:
             tokens.append(char)
@@ -154,7 +156,10 @@ class WrapButton(QPushButton):
         return self.style().sizeFromContents(QStyle.ContentsType.CT_PushButton, option, inner, self)
 
     def _chrome(self) -> QSize:
-        return self._outer(QSize(0, 0))
+        # Padding and border only: measured around content larger than any min-width, which
+        # the style would otherwise add in.
+        big = 10_000
+        return self._outer(QSize(big, big)) - QSize(big, big)
 
     def _wrapped(self, width: int) -> str:
         room = max(1, width - self._chrome().width())

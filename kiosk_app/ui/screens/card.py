@@ -67,22 +67,26 @@ def card_consent(view: KioskWindow, state: State, page: Page) -> None:
 
 
 def card_pin(view: KioskWindow, state: State, page: Page) -> None:
-    box = page.body
     lang = state.language
-    box.addWidget(view.label(text(lang, "card_pin_title"), "title", "title"))
-    box.addWidget(view.label(text(lang, "card_pin_hint"), "muted"))
-    tries = state.card_tries or 0
-    box.addWidget(view.label(text(lang, "card_tries", n=tries), "", "card-tries"))
-    if tries == 1:
-        box.addWidget(view.label(text(lang, "card_last_try"), "alert", "card-last-try"))
-    message(view, state, box)
+    page.body.addWidget(view.label(text(lang, "card_pin_title"), "title", "title"))
+    # What to know on the left, the pad on the right: both in view together, in large text too
+    # (a PIN pad that scrolls away mid-entry would be a trap).
     row = QHBoxLayout()
+    left = QVBoxLayout()
+    left.addWidget(view.label(text(lang, "card_pin_hint"), "muted"))
+    tries = state.card_tries or 0
+    left.addWidget(view.label(text(lang, "card_tries", n=tries), "", "card-tries"))
+    if tries == 1:
+        left.addWidget(view.label(text(lang, "card_last_try"), "alert", "card-last-try"))
+    message(view, state, left)
     display = view.label("", "pin", "pin-display")
     display.setWordWrap(False)  # four marks on one line, as on the card's own PIN pads
     display.setAlignment(Qt.AlignmentFlag.AlignCenter)
     view.pin_display = display
     view.show_pin()
-    row.addWidget(display, 1)
+    left.addWidget(display)
+    left.addStretch(1)
+    row.addLayout(left, 3)
     pad = QGridLayout()
     pad.setSpacing(8)
     keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"]
@@ -94,8 +98,11 @@ def card_pin(view: KioskWindow, state: State, page: Page) -> None:
         else:
             button = view.button(key, f"pin-{key}", partial(view.pin_digit, key))
         pad.addWidget(button, i // 3, i % 3)
-    row.addLayout(pad, 1)
-    box.addLayout(row)
+    for column in range(3):
+        pad.setColumnStretch(column, 1)
+    row.addLayout(pad, 2)
+    page.body.addLayout(row)
+    page.body.addStretch(1)
     page.actions.addWidget(view.button(text(lang, "back"), "back", view.controller.back))
 
 
