@@ -242,6 +242,20 @@ class TestTexts:
         for language in LANGUAGES:
             assert kiosk_keys <= visitor_text.flat_keys(language), language
 
+    def test_every_sentence_the_kiosk_code_names_is_in_the_catalogue(self) -> None:
+        import re
+        from pathlib import Path
+
+        import kiosk_app
+
+        root = Path(kiosk_app.__file__).parent
+        named = set()
+        for path in root.rglob("*.py"):
+            named |= set(re.findall(r"\btext\(\s*[\w\"'-]+,\s*\"([a-z_]+)\"", path.read_text()))
+        assert len(named) > 40  # the pattern still finds the calls
+        kiosk_keys = {k.removeprefix("kiosk.") for k in visitor_text.flat_keys("ja")}
+        assert named <= kiosk_keys, sorted(named - kiosk_keys)
+
     def test_every_language_says_ask_staff(self) -> None:
         assert text("ja", "ask_staff") == "職員にお声がけください"
         assert all(text(lang, "ask_staff") for lang in LANGUAGES)

@@ -48,18 +48,29 @@ def _window(qtbot: Any, flow: Any, size: tuple[int, int]) -> Any:
 def test_every_screen_fits_its_text_at_1280x800(
     qtbot: Any, language: str, large_text: bool, high_contrast: bool
 ) -> None:
-    prefs = Preferences(large_text=large_text, high_contrast=high_contrast)
+    check_every_screen(qtbot, language, Preferences(large_text, high_contrast), SIZE)
+
+
+@pytest.mark.parametrize("language", ["ja", "pt"])
+def test_a_portrait_stand_in_large_text(qtbot: Any, language: str) -> None:
+    check_every_screen(qtbot, language, Preferences(large_text=True), (1080, 1920))
+
+
+def check_every_screen(
+    qtbot: Any, language: str, prefs: Preferences, size: tuple[int, int]
+) -> None:
+    """Every screen at `size`: no text needs more room than it has; the number is whole."""
     flow = new_flow(language, prefs)
-    window = _window(qtbot, flow, SIZE)
+    window = _window(qtbot, flow, size)
     problems = []
     screens = []
     for name, screen in peak_states(flow, language):
         assert flow.state.screen is screen, name
-        window.resize(*SIZE)
+        window.resize(*size)
         window.show_state()
         settle(qtbot, window)
         screens.append(screen.value)
-        if (window.width(), window.height()) != SIZE:
+        if (window.width(), window.height()) != size:
             # A layout that cannot shrink to the screen grows the window past its edge.
             problems.append(f"{name}: needs a {window.width()}x{window.height()} window")
         problems += [f"{name}: {p}" for p in text_overflows(window)]

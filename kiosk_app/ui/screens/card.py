@@ -70,8 +70,10 @@ def card_pin(view: KioskWindow, state: State, page: Page) -> None:
     lang = state.language
     page.body.addWidget(view.label(text(lang, "card_pin_title"), "title", "title"))
     # What to know on the left, the pad on the right: both in view together, in large text too
-    # (a PIN pad that scrolls away mid-entry would be a trap).
-    row = QHBoxLayout()
+    # (a PIN pad that scrolls away mid-entry would be a trap). A portrait stand has the height
+    # to stack them, and the width a pad needs.
+    portrait = view.height() > view.width()
+    row = QVBoxLayout() if portrait else QHBoxLayout()
     left = QVBoxLayout()
     left.addWidget(view.label(text(lang, "card_pin_hint"), "muted"))
     tries = state.card_tries or 0
