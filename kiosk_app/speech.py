@@ -13,8 +13,10 @@ def speech_for(state: State) -> str:
     if screen is Screen.LANGUAGE:
         return text(lang, "choose_language")
     if screen is Screen.PROCEDURES:
-        names = "、".join(c.name(lang) for c in state.categories if c.open)
-        return f"{text(lang, 'choose_procedure')}. {names}"
+        general = state.general_category
+        names = [c.name(lang) for c in state.categories if c.open and c.id != general]
+        names.append(text(lang, "unsure_tile"))  # the last tile, for everyone else
+        return f"{text(lang, 'choose_procedure')}. {'、'.join(names)}"
     if screen is Screen.SCAN:
         return text(lang, state.message or "scan_title")
     if screen is Screen.CONFIRM:

@@ -206,6 +206,7 @@ class TestUnsure:
     def test_without_a_general_category_the_visitor_is_sent_to_the_reception(self) -> None:
         flow = ready_flow()
         flow.choose_language("ja-easy", 1)
+        assert "わからない・そのほか" in speech_for(flow.state)  # the procedures screen's voice
         assert flow.choose_unsure(2) == []
         assert flow.state.screen is Screen.UNSURE and flow.state.taps == 1
         assert "うけつけ" in speech_for(flow.state)
