@@ -49,6 +49,7 @@ class TestCommand:
         assert exited.value.code == 0
         out = capsys.readouterr().out
         assert "--printer" in out and "--scanner" in out and "--fullscreen" in out
+        assert "--general-category" in out
 
     def test_a_token_is_required(self, capsys, monkeypatch) -> None:
         monkeypatch.delenv("MADOGUCHI_KIOSK_TOKEN", raising=False)
