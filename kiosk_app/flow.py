@@ -27,6 +27,14 @@ from typing import Any
 LANGUAGES: tuple[str, ...] = ("ja", "en", "zh-Hans", "ko", "vi", "pt", "ja-easy")
 
 
+def offered_languages(declared: object) -> tuple[str, ...]:
+    """The kiosk languages an office offers, in the kiosk's order; Japanese always, and every
+    language when the office (or an older server) does not say."""
+    if not isinstance(declared, list | tuple) or not declared:
+        return LANGUAGES
+    return tuple(lang for lang in LANGUAGES if lang == "ja" or lang in declared)
+
+
 class Screen(StrEnum):
     LANGUAGE = "language"
     PROCEDURES = "procedures"
@@ -289,6 +297,8 @@ class State:
     office_closed_reason: str | None = None
     hours_today: str | None = None
     office_names: Mapping[str, str] = field(default_factory=dict)
+    # The visitor languages the office offers (its file's `languages`), in the kiosk's order.
+    languages: tuple[str, ...] = LANGUAGES
     categories: tuple[Category, ...] = ()
     forms: tuple[RequestForm, ...] = ()
 
@@ -366,6 +376,7 @@ class Flow:
             office_open=bool(office.get("open", True)),
             hours_today=office.get("hours_today"),
             office_names=dict(office.get("names", {})),
+            languages=offered_languages(office.get("languages")),
             categories=tuple(categories),
         )
         if self._last_status is not None:

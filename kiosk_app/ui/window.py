@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_app.flow import LANGUAGES, Preferences, Screen, State
+from kiosk_app.flow import Preferences, Screen, State
 from kiosk_app.i18n import text
 from kiosk_app.speech import speech_for
 from kiosk_app.ui.controller import KioskController
@@ -182,7 +182,7 @@ class KioskWindow(QWidget):
         grid.setSpacing(8)
         prefs = state.preferences
         # On the first screen no language is chosen yet: every language names the settings.
-        languages = LANGUAGES if state.screen is Screen.LANGUAGE else (state.language,)
+        languages = state.languages if state.screen is Screen.LANGUAGE else (state.language,)
         # Four in a row; two by two on a portrait screen, or when every language names them
         # (wider buttons: fewer wrapped lines, so the language buttons keep the room).
         columns = 4 if self.width() >= self.height() and len(languages) == 1 else 2

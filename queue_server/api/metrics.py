@@ -52,7 +52,7 @@ def _trouble(report: dict[str, Any]) -> bool:
     if report.get("ok") is not None:
         return not report["ok"]
     if report.get("health") in ("ok", "problem"):  # printer/status.py's summary
-        return report["health"] == "problem"
+        return bool(report["health"] == "problem")
     return report.get("online") is False or any(
         value in ("out", "open", "error", "offline", "jam") for value in report.values()
     )

@@ -129,6 +129,15 @@ class TestNotices:
         assert flow.state.notice is Notice.CATEGORY_CLOSED
         assert notice_text("en", "category_closed", "reception_ended").startswith("Reception")
 
+    def test_the_office_offers_its_own_languages(self) -> None:
+        flow = Flow()
+        flow.office_loaded({**OFFICE, "languages": ["en", "ja"]})
+        assert flow.state.languages == ("ja", "en")
+        flow.office_loaded({**OFFICE, "languages": ["fr"]})
+        assert flow.state.languages == ("ja",)
+        flow.office_loaded(OFFICE)  # an older server that does not say
+        assert flow.state.languages == LANGUAGES
+
     def test_no_office_means_unreachable(self) -> None:
         flow = Flow()
         flow.choose_language("pt", 0)

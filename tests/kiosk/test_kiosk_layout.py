@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kiosk_layout import TICKET, new_flow, peak_states, text_overflows, visible_rect
+from kiosk_layout import TICKET, new_flow, office_json, peak_states, text_overflows, visible_rect
 from PySide6.QtWidgets import QLabel, QWidget
 
 from kiosk_app.client import KioskClient
-from kiosk_app.flow import LANGUAGES, Preferences, Screen
+from kiosk_app.flow import LANGUAGES, Flow, Preferences, Screen, Timeouts
 
 pytestmark = pytest.mark.usefixtures("qapp")
 SIZE = (1280, 800)
@@ -114,6 +114,18 @@ class TestTiles:
         flow.choose_language("en", 1)
         window.show_state()
         assert window.findChild(QPushButton, "pref-large_text").plain_text() == "Larger text"
+
+    def test_the_first_screen_offers_the_office_languages_only(self, qtbot: Any) -> None:
+        from PySide6.QtWidgets import QPushButton
+
+        flow = Flow(Timeouts(idle=60, ticket=30, notice=30), now=0)
+        flow.office_loaded({**office_json(), "languages": ["ja", "en"]})
+        window = _window(qtbot, flow, SIZE)
+        offered = {b.objectName() for b in window.findChildren(QPushButton)}
+        assert {"lang-ja", "lang-en"} <= offered
+        assert not offered & {"lang-ko", "lang-vi", "lang-pt", "lang-zh-Hans", "lang-ja-easy"}
+        caption = window.findChild(QPushButton, "pref-large_text").plain_text()
+        assert "큰 글씨" not in caption and "Larger text" in caption
 
     def test_the_help_request_says_what_happens_next(self, qtbot: Any) -> None:
         from kiosk_app.i18n import text

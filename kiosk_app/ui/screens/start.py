@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QGridLayout
 
-from kiosk_app.flow import LANGUAGES, State
+from kiosk_app.flow import State
 from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, text
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def language(view: KioskWindow, state: State, page: Page) -> None:
     grid.setSpacing(16)
     # Two rows in landscape: every language stays in view beside the settings, in large text too.
     columns = 2 if view.height() > view.width() else 4
-    for i, lang in enumerate(LANGUAGES):
+    for i, lang in enumerate(state.languages):
         button = view.button(
             LANGUAGE_NAMES[lang],
             f"lang-{lang}",
