@@ -122,11 +122,14 @@ def settled_status(base: str, timeout: float = 10.0) -> dict[str, Any]:
 def fresh_status(client: TestClient) -> dict[str, Any]:
     """`/api/v1/status` once the server has recomputed its queue state from the database as it
     stands now (the state follows changes asynchronously, a fraction of a second later)."""
-    hub = client.app.state.container.hub  # type: ignore[attr-defined]
+    container = client.app.state.container  # type: ignore[attr-defined]
+    hub = container.hub
+    committed = container.stores.current_seq()
     before = hub.refreshes
     client.portal.call(hub.changed)  # type: ignore[union-attr]
     deadline = time.monotonic() + 10
-    while hub.refreshes <= before:
+    # A recompute already under way when we asked may finish with an older seq: wait for ours.
+    while hub.refreshes <= before or hub.state.seq < committed:
         if time.monotonic() > deadline:
             raise TimeoutError("the queue state was not recomputed")
         time.sleep(0.005)
