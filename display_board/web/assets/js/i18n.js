@@ -36,6 +36,8 @@ export async function texts(lang) {
     lang,
     catalog,
     t: (key, values) => t(catalog, key, values),
+    // A count: `key_one` for exactly one where the language has it ("1 person"), else `key`.
+    count: (key, n, values = {}) => t(catalog, n === 1 ? `${key}_one` : key, { ...values, n }),
     list: (key) => table(catalog, key) || [],
     minutes: (n) => minutes(catalog, n),
     // "20分", "20ぷん", "20 min": a duration without "about", read by the shared counter rule.

@@ -95,7 +95,7 @@ function renderCategories() {
       el("h2", {}, el("span", { class: "prefix", text: cat.prefix }), info ? nameIn(info.names, lang) : cat.id),
       el("span", { class: `lamp lamp-${level}`, dataset: { level }, text: label }),
       el("dl", {},
-        el("dt", { text: tx.t("public.waiting") }), el("dd", { class: "waiting", text: tx.t("public.people", { n: cat.waiting }) }),
+        el("dt", { text: tx.t("public.waiting") }), el("dd", { class: "waiting", text: tx.count("public.people", cat.waiting) }),
         el("dt", { text: tx.t("public.wait") }), el("dd", { class: "estimate", text: cat.estimated_wait_minutes === null ? "—" : tx.minutes(cat.estimated_wait_minutes) }),
         el("dt", { text: tx.t("public.calling") }), el("dd", { class: "called" }, called.length ? called : tx.t("public.none"))));
   }));

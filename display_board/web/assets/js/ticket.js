@@ -92,7 +92,7 @@ function maybeNotify() {
   if (ticket.state === "called") {
     tell(`called-${ticket.recall_count}`, tx.t("public.notify_called", { number: ticket.number, counter: ticket.counter_number }));
   } else if (ticket.state === "issued" && ticket.ahead <= settings.ahead) {
-    tell(`ahead-${settings.ahead}`, tx.t("public.notify_ahead", { n: ticket.ahead, number: ticket.number }));
+    tell(`ahead-${settings.ahead}`, tx.count("public.notify_ahead", ticket.ahead, { number: ticket.number }));
   }
   if (ticket.state !== "issued" && ticket.state !== "called") $("notify-message").textContent = "";
 }
