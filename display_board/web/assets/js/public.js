@@ -33,7 +33,7 @@ function closure(reason) {
 function dayHours(d) {
   if (d.hours) return d.hours;
   const why = d.closed_reason && d.closed_reason !== "閉庁日" ? closure(d.closed_reason) : "";
-  return why ? `${tx.t("public.closed")}・${why}` : tx.t("public.closed");
+  return why ? tx.t("public.closed_for", { reason: why }) : tx.t("public.closed");
 }
 
 function weekday(date) {
