@@ -112,7 +112,7 @@ def test_every_called_number_is_whole_and_uncovered_and_every_procedure_shown(
 ) -> None:
     call_until(live, calls)
     for screen, page in boards.items():
-        expect(page.locator(".call")).to_have_count(calls, timeout=3000)
+        expect(page.locator(".call")).to_have_count(calls, timeout=10000)
         page.evaluate("document.fonts.ready")
         page.wait_for_timeout(100)
         seen = page.evaluate(MEASURE)
