@@ -96,7 +96,7 @@ function renderCategories() {
       el("span", { class: `lamp lamp-${level}`, dataset: { level }, text: label }),
       el("dl", {},
         el("dt", { text: tx.t("public.waiting") }), el("dd", { class: "waiting", text: tx.count("public.people", cat.waiting) }),
-        el("dt", { text: tx.t("public.wait") }), el("dd", { class: "estimate", text: cat.estimated_wait_minutes === null ? "—" : tx.minutes(cat.estimated_wait_minutes) }),
+        el("dt", { text: tx.t("public.wait_new") }), el("dd", { class: "estimate", text: cat.estimated_wait_minutes === null ? "—" : tx.minutes(cat.estimated_wait_minutes) }),
         el("dt", { text: tx.t("public.calling") }), el("dd", { class: "called" }, called.length ? called : tx.t("public.none"))));
   }));
 }
