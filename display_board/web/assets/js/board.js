@@ -336,7 +336,16 @@ const clockFormat = new Intl.DateTimeFormat("ja-JP", {
 let line = 0;
 function tick() {
   document.getElementById("clock").textContent = clockFormat.format(new Date());
-  if (calling.size && [...calling.values()].some((c) => c.freshUntil && c.freshUntil < Date.now())) renderCalling();
+  // A highlight that ran out is cleared once, so the cards are not rebuilt every second.
+  const now = Date.now();
+  let faded = false;
+  for (const call of calling.values()) {
+    if (call.freshUntil && call.freshUntil < now) {
+      call.freshUntil = 0;
+      faded = true;
+    }
+  }
+  if (faded) renderCalling();
 }
 function rotate() {
   if (!texts.ja) return;
