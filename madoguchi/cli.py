@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk_app.devices.card import cli as card_cli
     from printer import cli as printer_cli
     from queue_server import cli as server_cli
-    from queue_server import replay_cli
+    from queue_server import ops_cli, replay_cli
+    from relay import cli as relay_cli
 
     parser = argparse.ArgumentParser(
         prog="madoguchi", description="Counter (窓口) kiosk and queue system for city halls."
@@ -29,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk_cli.register(sub)
     card_cli.register(sub)
     replay_cli.register(sub)
+    ops_cli.register(sub)
     board_cli.register(sub)
+    relay_cli.register(sub)
     return parser
 
 

@@ -21,15 +21,10 @@ from typing import Any
 
 from queue_server.domain.congestion import lamp_level
 from queue_server.domain.estimate import Estimates, WaitEstimate, WaitEstimator
-from queue_server.domain.learning import (
-    CounterState,
-    History,
-    build_snapshot,
-    day_start_of,
-    history_window,
-    learn_history,
-)
+from queue_server.domain.facts import day_start_of, history_window
+from queue_server.domain.learning import History, learn_history
 from queue_server.domain.office import Office
+from queue_server.domain.snapshot import CounterState, build_snapshot
 from queue_server.domain.ticket import Ticket
 from queue_server.service.jsonable import jsonable
 from queue_server.service.ports import QueueStore, WaitingTicket
