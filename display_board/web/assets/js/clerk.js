@@ -270,7 +270,9 @@ async function refresh() {
     renderMine(consoleData.mine);
     document.body.dataset.refreshed = String(Date.now());
   } catch (error) {
-    if (!(error instanceof ApiError)) say("サーバーに接続できません。", true);
+    // A refresh that failed (often one started while the link was down) must not replace the
+    // explanation of what the clerk just did; the header shows the link state anyway.
+    if (!(error instanceof ApiError) && !$("message").textContent) say("サーバーに接続できません。", true);
   }
 }
 const refreshSoon = debounce(refresh, 150);
