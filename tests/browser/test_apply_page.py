@@ -32,6 +32,13 @@ def context(browser: Browser, live: LiveServer) -> Iterator[BrowserContext]:
     context.close()
 
 
+def birth_date(page, era: str, year: str, month: str, day: str) -> None:
+    page.select_option("#f-requester_birth_date", era)
+    page.fill("#f-requester_birth_date-year", year)
+    page.select_option("#f-requester_birth_date-month", month)
+    page.select_option("#f-requester_birth_date-day", day)
+
+
 def scan_with_the_kiosk_image_source(folder: Path) -> str:
     """Read the code the way the kiosk's images:// scanner does (worker thread, its decoder)."""
     from kiosk_app.devices.scanners import FolderFrames, FrameScanner
@@ -57,7 +64,7 @@ def test_resident_fills_the_form_and_the_qr_issues_a_ticket(
     page.select_option("#form-id", "juminhyo")
     page.fill("#f-requester_name", "試験　花子")
     page.fill("#f-requester_address", "東京都千代田区霞が関１－２－３")
-    page.fill("#f-requester_birth_date", "1990-04-01")
+    birth_date(page, "heisei", "2", "4", "1")  # 平成2年4月1日, as the resident knows it
     page.select_option("#f-relation", "self")
     page.select_option("#f-scope", "household")
     page.fill("#f-copies", "1")
@@ -95,6 +102,7 @@ def test_resident_fills_the_form_and_the_qr_issues_a_ticket(
         "request"
     ]
     assert request["source"] == "preapplication"
+    assert request["fields"]["requester_birth_date"] == "1990-04-01"
     again = live.post("/api/v1/tickets", live.tokens.kiosk, {"code": code})
     assert again.json()["error"]["code"] == "code_used"
 
@@ -136,13 +144,23 @@ def test_refused_answers_are_shown_at_their_fields_in_the_visitors_language(
         text = summary.inner_text()
         assert "入力内容を確認してください" in text
         assert not re.search(r"[A-Za-z]{3,}", text), text  # no "required" or field ids
+        # A date that does not exist (平成31年2月30日) is refused at the date, all parts marked.
+        birth_date(page, "heisei", "31", "2", "30")
+        page.click("button[type=submit]")
+        expect(page.locator("#f-requester_birth_date-error")).to_have_text(
+            "年・月・日を正しく入力してください（例: 昭和 45 年 4 月 1 日）"
+        )
+        for part in ("", "-year", "-month", "-day"):
+            expect(page.locator(f"#f-requester_birth_date{part}")).to_have_attribute(
+                "aria-invalid", "true"
+            )
         # A link in the summary takes the visitor to the field.
         summary.get_by_role("link", name=re.compile("^請求者氏名")).click()
         expect(page.locator("#f-requester_name")).to_be_focused()
         # A rule only the server knows (a proxy names the person) comes back the same way.
         page.fill("#f-requester_name", "試験　花子")
         page.fill("#f-requester_address", "東京都千代田区霞が関１－２－３")
-        page.fill("#f-requester_birth_date", "1990-04-01")
+        birth_date(page, "showa", "45", "4", "1")
         page.select_option("#f-relation", "proxy")
         page.select_option("#f-scope", "household")
         page.fill("#f-copies", "1")

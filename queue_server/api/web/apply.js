@@ -62,6 +62,10 @@ function renderForm() {
   }
   for (const field of spec.fields) {
     const id = `f-${field.name}`;
+    if (field.kind === "date") {
+      form.append(dateField(field, kept));
+      continue;
+    }
     let input;
     if (field.kind === "choice") {
       input = document.createElement("select");
@@ -72,7 +76,7 @@ function renderForm() {
       input.type = "checkbox";
     } else {
       input = document.createElement("input");
-      input.type = field.kind === "date" ? "date" : field.kind === "int" ? "number" : "text";
+      input.type = field.kind === "int" ? "number" : "text";
       if (field.kind === "int") {
         input.min = field.minimum ?? "";
         input.max = field.maximum ?? "";
@@ -115,11 +119,95 @@ function renderForm() {
   form.append(submit);
 }
 
+// Dates as people know them: an era (令和, 平成, 昭和, 大正) or the western year, then year,
+// month and day from short lists, instead of a date picker that makes an elderly visitor
+// scroll back decades. The server still receives an ISO date.
+const ERAS = [["western", 0], ["reiwa", 2018], ["heisei", 1988], ["showa", 1925], ["taisho", 1911]];
+const japanese = () => lang === "ja" || lang === "ja-easy";
+
+function dateField(field, kept) {
+  const id = `f-${field.name}`;
+  const part = (key) => kept.get(`${field.name}__${key}`);
+  const era = document.createElement("select");
+  era.id = id;
+  era.name = `${field.name}__era`;
+  if (japanese()) era.append(new Option(say("apply.choose"), ""));
+  for (const [key] of ERAS) era.append(new Option(say(`apply.era_${key}`), key));
+  era.value = part("era") ?? (japanese() ? "" : "western");
+  const year = document.createElement("input");
+  year.id = `${id}-year`;
+  year.name = `${field.name}__year`;
+  year.inputMode = "numeric";
+  year.autocomplete = "off";
+  year.size = 4;
+  year.maxLength = 4;
+  year.value = part("year") ?? "";
+  const list = (key, n) => {
+    const select = document.createElement("select");
+    select.id = `${id}-${key}`;
+    select.name = `${field.name}__${key}`;
+    select.append(new Option("—", ""));
+    for (let i = 1; i <= n; i += 1) select.append(new Option(String(i), String(i)));
+    select.value = part(key) ?? "";
+    return select;
+  };
+  const controls = [[era, "apply.era"], [year, "apply.year"], [list("month", 12), "apply.month"], [list("day", 31), "apply.day"]];
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = "field date";
+  fieldset.dataset.field = field.name;
+  const legend = document.createElement("legend");
+  legend.textContent = label(field.labels) + (field.required ? say("apply.required") : "");
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = `${id}-error`;
+  error.hidden = true;
+  const row = document.createElement("div");
+  row.className = "date-parts";
+  for (const [control, key] of controls) {
+    const caption = document.createElement("label");
+    caption.htmlFor = control.id;
+    caption.textContent = say(key);
+    const pair = document.createElement("span");
+    pair.className = "date-part";
+    // 「昭和 45 年 4 月 1 日」 in Japanese; "Year 1970, Month 4, Day 1" elsewhere.
+    if (japanese() && control !== era) pair.append(control, caption);
+    else pair.append(caption, control);
+    row.append(pair);
+  }
+  fieldset.append(legend, error, row);
+  return fieldset;
+}
+
+/** The ISO date of a date field, "" when left empty, or null when it is not a real date. */
+function dateValue(field) {
+  const id = `f-${field.name}`;
+  const era = $(id).value;
+  const year = $(`${id}-year`).value.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+  const month = $(`${id}-month`).value;
+  const day = $(`${id}-day`).value;
+  if (!era && !year && !month && !day) return "";
+  const offset = (ERAS.find(([key]) => key === era) || [])[1];
+  if (offset === undefined || !/^\d{1,4}$/.test(year) || !month || !day) return null;
+  const y = offset + Number(year);
+  const when = new Date(Date.UTC(y, Number(month) - 1, Number(day)));
+  if (Number(year) < 1 || when.getUTCFullYear() !== y || when.getUTCMonth() !== Number(month) - 1) return null;
+  return `${String(y).padStart(4, "0")}-${month.padStart(2, "0")}-${day.padStart(2, "0")}`;
+}
+
+/** Every control of a field (a date has four). */
+function controlsOf(field) {
+  const id = `f-${field.name}`;
+  return field.kind === "date" ? [$(id), $(`${id}-year`), $(`${id}-month`), $(`${id}-day`)] : [$(id)];
+}
+
 function collect(spec) {
   const fields = {};
   for (const field of spec.fields) {
     const input = $(`f-${field.name}`);
-    if (field.kind === "bool") {
+    if (field.kind === "date") {
+      const value = dateValue(field);
+      if (value) fields[field.name] = value;
+    } else if (field.kind === "bool") {
       if (input.checked) fields[field.name] = true;
     } else if (input.value !== "") {
       fields[field.name] = field.kind === "int" ? Number(input.value)
@@ -132,7 +220,9 @@ function collect(spec) {
 /** The visitor's words for what is wrong with `field` (`problem`: the server's code, if any). */
 function message(field, problem = "") {
   if (!field) return say("apply.error_invalid");
-  if (problem === "required") return say(field.kind === "choice" ? "apply.error_choose" : "apply.error_required");
+  if (problem === "required") {
+    return say(field.kind === "choice" ? "apply.error_choose" : field.kind === "date" ? "apply.error_date" : "apply.error_required");
+  }
   if (field.name === "subject_name" && problem.startsWith("required")) return say("apply.error_subject");
   if (field.name === "members" && problem.startsWith("required")) return say("apply.error_members");
   if (field.name === "include_individual_number") return say("apply.error_proxy_number");
@@ -150,6 +240,12 @@ function check(spec) {
   for (const field of spec.fields) {
     const input = $(`f-${field.name}`);
     if (field.kind === "bool") continue;
+    if (field.kind === "date") {
+      const date = dateValue(field);
+      if (date === null) problems[field.name] = "date";
+      else if (!date && field.required) problems[field.name] = "required";
+      continue;
+    }
     const value = input.value.trim();
     if (!value) {
       if (field.required) problems[field.name] = "required";
@@ -157,8 +253,6 @@ function check(spec) {
       const n = Number(value);
       const bad = !/^\d+$/.test(value) || (field.minimum !== null && n < field.minimum) || (field.maximum !== null && n > field.maximum);
       if (bad || input.validity.badInput) problems[field.name] = "range";
-    } else if (field.kind === "date" && (input.validity.badInput || !/^\d{4}-\d{2}-\d{2}$/.test(value))) {
-      problems[field.name] = "date";
     } else if (field.kind === "text" && value.length > field.max_length) {
       problems[field.name] = "length";
     }
@@ -198,8 +292,10 @@ function showErrors(spec, problems) {
       const error = $(`f-${field.name}-error`);
       error.textContent = text;
       error.hidden = false;
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", error.id);
+      for (const control of controlsOf(field)) {
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("aria-describedby", error.id);
+      }
       input.closest(".field").classList.add("invalid");
       const link = document.createElement("a");
       link.href = `#${input.id}`;
