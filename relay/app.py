@@ -291,6 +291,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     client = _Client(send, request.transport, ws.close)
     if relay.state.ready:
         await ws.send_str(relay.state.state_message())
+        await ws.send_str(relay.heartbeat())  # how fresh the figures are, from the start
     relay.fanout.add(client)
     try:
         async for message in ws:
@@ -330,6 +331,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     client = _Client(send, request.transport, close)
     if relay.state.ready:
         await send(relay.state.state_message())
+        await send(relay.heartbeat())
     relay.fanout.add(client)
     transport = request.transport
     try:

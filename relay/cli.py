@@ -42,7 +42,13 @@ def _relay(args: argparse.Namespace) -> int:
         )
         return 2
     host, _, port = args.listen.rpartition(":")
-    settings = RelaySettings(office_id=args.office, secrets=secrets, redis_url=args.redis)
+    settings = RelaySettings(
+        office_id=args.office,
+        secrets=secrets,
+        redis_url=args.redis,
+        heartbeat_seconds=args.heartbeat,
+        offline_after_seconds=args.offline_after,
+    )
     print(f"Madoguchi relay for {args.office} on http://{args.listen}", flush=True)
     web.run_app(create_relay_app(settings), host=host or "0.0.0.0", port=int(port), print=None)
     return 0
@@ -57,5 +63,14 @@ def register(sub: Any) -> None:
     relay.add_argument("--redis", help="redis://HOST:6379/0 to share pushes with other relays")
     relay.add_argument(
         "--secret-file", help=f"push secrets, one per line (default: env {SECRETS_ENV})"
+    )
+    relay.add_argument(
+        "--heartbeat", type=float, default=15.0, help="seconds between stream heartbeats"
+    )
+    relay.add_argument(
+        "--offline-after",
+        type=float,
+        default=90.0,
+        help="seconds without a push before pages show that updates have stopped",
     )
     relay.set_defaults(handler=_relay)

@@ -218,10 +218,13 @@ def relay_process(
     port: int | None = None,
     redis: str | None = None,
     secrets: str = RELAY_SECRET,
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """`madoguchi relay` as its own process; yields its base URL once it answers."""
+    """`madoguchi relay` as its own process; yields its base URL once it answers. `options` go
+    on its command line (e.g. "--offline-after", "3")."""
     port = port or free_port()
     command = [sys.executable, "-m", "madoguchi.cli", "relay", "--listen", f"127.0.0.1:{port}"]
+    command += list(options)
     command += ["--office", office_id] + (["--redis", redis] if redis else [])
     env = {**os.environ, "MADOGUCHI_RELAY_SECRETS": secrets}
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-relay-{port}.log"

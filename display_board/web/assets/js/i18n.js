@@ -46,11 +46,19 @@ export async function texts(lang) {
   };
 }
 
-/** A language picker wired to reload the page's texts; its label is bilingual on purpose. */
-export function languagePicker(node, lang, label, onChange) {
+/** The languages an office offers (`GET /api/v1/office` → `languages`), in the pages' order. */
+export function offeredLanguages(office) {
+  const declared = office && Array.isArray(office.languages) ? office.languages : null;
+  return LANGUAGES.map(([code]) => code).filter((code) => !declared || code === "ja" || declared.includes(code));
+}
+
+/** A language picker wired to reload the page's texts; its label is bilingual on purpose.
+ * `offered` (codes) limits it to the office's languages. */
+export function languagePicker(node, lang, label, onChange, offered = null) {
   const select = document.createElement("select");
   select.id = "lang";
   for (const [code, name] of LANGUAGES) {
+    if (offered && !offered.includes(code)) continue;
     const option = document.createElement("option");
     option.value = code;
     option.lang = htmlLang(code);
@@ -68,4 +76,15 @@ export function languagePicker(node, lang, label, onChange) {
   });
   node.replaceChildren(caption, " ", select);
   return caption;
+}
+
+/** The connection line of the residents' pages: live or reconnecting; through the public relay,
+ * the time of the latest figures, and whether their updates have stopped. */
+export function connectionText(tx, state, updatedAt) {
+  const time = updatedAt
+    ? new Date(updatedAt).toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" })
+    : null;
+  if (state === "stale") return tx.t("public.stale", { time: time || "--:--" });
+  if (state === "online") return time ? tx.t("public.updated_at", { time }) : tx.t("public.live");
+  return state === "offline" ? tx.t("public.offline") : tx.t("public.connecting");
 }

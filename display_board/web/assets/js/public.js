@@ -2,7 +2,7 @@
 // congestion lamp; hours and closed days; typical congestion by weekday and hour. Live.
 // Every word comes from the visitor catalogue ([public]) in the visitor's language.
 import { Live, api, debounce, el, fill, nameIn } from "./common.js";
-import { htmlLang, languagePicker, pickLanguage, texts } from "./i18n.js";
+import { connectionText, htmlLang, languagePicker, offeredLanguages, pickLanguage, texts } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage();
@@ -123,21 +123,26 @@ function renderTypical() {
       }))))));
 }
 
+let connState = "connecting";
+let freshness = null; // through the public relay: when its figures were last pushed
+
 function connection(state) {
+  connState = state;
   if (!tx) return;
-  $("conn").textContent = state === "online" ? tx.t("public.live")
-    : state === "offline" ? tx.t("public.offline") : tx.t("public.connecting");
+  $("conn").textContent = connectionText(tx, state, freshness);
 }
 
 async function main() {
+  const [info, config] = await Promise.all([api("/api/v1/office"), api("/api/v1/pages/config")]);
+  office = info;
+  const offered = offeredLanguages(office);
+  if (!offered.includes(lang)) lang = "ja";
   tx = await texts(lang);
   languagePicker($("lang-picker"), lang, tx.t("public.language"), async (chosen) => {
     lang = chosen;
     tx = await texts(lang);
     render();
-  });
-  const [info, config] = await Promise.all([api("/api/v1/office"), api("/api/v1/pages/config")]);
-  office = info;
+  }, offered);
   thresholds = { minutes: config.congestion_lamp_minutes, people: config.congestion_lamp_people || [5, 15] };
   render();
   api("/api/v1/congestion/typical").then((data) => { typical = data; renderTypical(); }, () => {});
@@ -160,6 +165,7 @@ async function main() {
       if (event.type === "office.updated") refreshOffice();
     },
     onState: connection,
+    onFreshness: (updatedAt) => { freshness = updatedAt; connection(connState); },
   }).start();
   document.body.dataset.ready = "true";
 }

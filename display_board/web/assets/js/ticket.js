@@ -2,7 +2,7 @@
 // Opt-in browser notification and vibration when few people are ahead and when called.
 // Every word comes from the visitor catalogue ([public]) in the visitor's language.
 import { Live, api, ApiError, debounce, nameIn } from "./common.js";
-import { htmlLang, languagePicker, pickLanguage, texts } from "./i18n.js";
+import { connectionText, htmlLang, languagePicker, offeredLanguages, pickLanguage, texts } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const publicId = decodeURIComponent(location.pathname.split("/").pop());
@@ -68,9 +68,12 @@ function render() {
   $("wait").textContent = waiting && ticket.estimated_wait_minutes !== null ? tx.minutes(ticket.estimated_wait_minutes) : "—";
 }
 
+let connState = "connecting";
+let freshness = null; // through the public relay: when its figures were last pushed
+
 function connection(state) {
-  $("conn").textContent = state === "online" ? tx.t("public.live")
-    : state === "offline" ? tx.t("public.offline") : tx.t("public.connecting");
+  connState = state;
+  $("conn").textContent = connectionText(tx, state, freshness);
 }
 
 function tell(key, text) {
@@ -132,13 +135,17 @@ async function toggle() {
   maybeNotify();
 }
 
-async function main() {
-  tx = await texts(lang);
+function picker(offered = null) {
   languagePicker($("lang-picker"), lang, tx.t("public.language"), async (chosen) => {
     lang = chosen;
     tx = await texts(lang);
     render();
-  });
+  }, offered);
+}
+
+async function main() {
+  tx = await texts(lang);
+  picker();
   $("notify-toggle").addEventListener("click", toggle);
   $("notify-ahead").addEventListener("change", (e) => {
     settings.ahead = Number(e.target.value);
@@ -147,7 +154,16 @@ async function main() {
     maybeNotify();
   });
   render();
-  api("/api/v1/office").then((info) => { office = info; render(); }, () => {});
+  api("/api/v1/office").then(async (info) => {
+    office = info;
+    const offered = offeredLanguages(office);
+    if (!offered.includes(lang)) {
+      lang = "ja";
+      tx = await texts(lang);
+    }
+    picker(offered);
+    render();
+  }, () => {});
   await load();
   new Live({
     channel: "public",
@@ -157,6 +173,7 @@ async function main() {
       if (ticket && event.ticket && event.ticket.number === ticket.number) load();
     },
     onState: connection,
+    onFreshness: (updatedAt) => { freshness = updatedAt; connection(connState); },
   }).start();
   document.body.dataset.ready = "true";
 }
