@@ -20,7 +20,18 @@ from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.sql_writer import SqlStoreFactory
-from queue_server.api import admin, apply, console, errors, metrics, opendata, pages, routes, ws
+from queue_server.api import (
+    admin,
+    apply,
+    console,
+    errors,
+    metrics,
+    opendata,
+    pages,
+    reserve,
+    routes,
+    ws,
+)
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
 from queue_server.api.relay_push import RelayPusher
@@ -165,6 +176,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(opendata.router)
     app.include_router(apply.router)
+    app.include_router(reserve.router)
     app.include_router(metrics.router)
     app.state.metrics = observed = metrics.Metrics(container)
     hub.on_event.append(observed.observe_event)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from queue_server.domain.errors import DomainError
 from queue_server.domain.office import Category, Office, ReservationRule, TimeRange
@@ -238,3 +239,62 @@ def normalise_short_code(text: str) -> str:
     )
     cleaned = "".join(ch for ch in folded.upper() if ch.isalnum())
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == SHORT_CODE_LENGTH else cleaned
+
+
+class ReservationState(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+#: States that hold a place in their slot.
+HOLDING_STATES = (ReservationState.BOOKED, ReservationState.CHECKED_IN)
+
+
+@dataclass
+class Reservation:
+    """One booking. The short code is kept hashed; the e-mail (only when the resident asked
+    for a reminder) is deleted once the reservation's day is closed."""
+
+    reference: str  # in the signed QR code
+    code_hash: str  # sha256 of the normalised short code
+    category_id: str
+    business_date: date
+    slot_start: datetime
+    slot_minutes: int
+    language: str
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    email: str | None = None
+    ticket_id: int | None = None
+    id: int | None = None
+
+    def _require_booked(self, doing: str) -> None:
+        if self.state != ReservationState.BOOKED:
+            raise ReservationClosed(f"cannot {doing} a reservation that is {self.state}")
+
+    def cancel(self, now: datetime) -> None:
+        self._require_booked("cancel")
+        self.state = ReservationState.CANCELLED
+        self.email = None
+        self.updated_at = now
+
+    def move(self, slot: Slot, now: datetime) -> None:
+        self._require_booked("change")
+        self.slot_start = slot.start
+        self.business_date = slot.day
+        self.slot_minutes = int((slot.end - slot.start).total_seconds() // 60)
+        self.updated_at = now
+
+    def check_in(self, ticket_id: int, now: datetime) -> None:
+        self._require_booked("check in")
+        self.state = ReservationState.CHECKED_IN
+        self.ticket_id = ticket_id
+        self.updated_at = now
+
+    def mark_no_show(self, now: datetime) -> None:
+        self._require_booked("mark as no-show")
+        self.state = ReservationState.NO_SHOW
+        self.updated_at = now
