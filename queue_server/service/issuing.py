@@ -123,7 +123,11 @@ class Issuing(Reserving, Reads):
             chosen = Priority(visit.priority) if visit else priority
             if booking is not None:
                 chosen = Priority.RESERVATION
-            ahead = store.waiting_ahead(category.id, day, chosen.rank)
+            early = booking is not None and booking.slot_start > now
+            # Checked in early, a reservation waits behind everyone here now until its slot.
+            ahead = store.waiting_ahead(
+                category.id, day, Priority.NORMAL.rank if early else chosen.rank
+            )
             ticket = Ticket.issue(
                 office_id=office.id,
                 business_date=day,
@@ -135,6 +139,9 @@ class Issuing(Reserving, Reads):
                 language=language,
                 at=now,
             )
+            if early:
+                assert booking is not None
+                ticket.queued_at = booking.slot_start  # its priority starts at its slot
             store.add_ticket(ticket, device)
             if code is not None:
                 store.redeem_code(fingerprint(code), ticket, now)

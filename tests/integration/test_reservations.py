@@ -237,6 +237,57 @@ class TestCheckIn:
         assert [e.email for e in emails] == [None, EMAIL]
 
 
+class TestDispatch:
+    """A reservation's priority starts at its slot: early, it waits behind those already here."""
+
+    def test_an_early_reservation_waits_for_its_slot_then_goes_first(self, api, clock) -> None:
+        client, tokens, _ = api
+        made = booked(client)
+        kiosk, clerk = bearer(tokens.kiosk), bearer(tokens.clerk)
+
+        def walk_in() -> dict[str, Any]:
+            response = client.post(
+                "/api/v1/tickets", json={"category_id": "mynumber"}, headers=kiosk
+            )
+            assert response.status_code == 201, response.text
+            ticket: dict[str, Any] = response.json()["ticket"]
+            return ticket
+
+        def call() -> str:
+            response = client.post(
+                "/api/v1/counters/c8/call-next", json={"finish_current": True}, headers=clerk
+            )
+            assert response.status_code == 200, response.text
+            number: str = response.json()["ticket"]["number"]
+            return number
+
+        clock.set(datetime(2026, 11, 26, 9, 20, tzinfo=TOKYO))
+        first = walk_in()
+        clock.set(datetime(2026, 11, 26, 9, 35, tzinfo=TOKYO))
+        reserved = client.post("/api/v1/tickets", json={"code": made["code"]}, headers=kiosk)
+        assert reserved.status_code == 201
+        assert reserved.json()["ticket"]["ahead"] == 1  # the walk-in already here
+        clock.set(datetime(2026, 11, 26, 9, 40, tzinfo=TOKYO))
+        second = walk_in()
+        third = walk_in()
+        clock.set(datetime(2026, 11, 26, 9, 45, tzinfo=TOKYO))
+        assert call() == first["number"]  # before 10:00 the reservation has no priority
+        clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=TOKYO))
+        assert call() == reserved.json()["ticket"]["number"]  # at its slot, ahead of walk-ins
+        assert call() == second["number"]
+        assert call() == third["number"]
+
+    def test_an_early_reservation_is_called_when_nobody_else_waits(self, api, clock) -> None:
+        client, tokens, _ = api
+        made = booked(client)
+        clock.set(datetime(2026, 11, 26, 9, 35, tzinfo=TOKYO))
+        reserved = client.post(
+            "/api/v1/tickets", json={"code": made["code"]}, headers=bearer(tokens.kiosk)
+        )
+        called = client.post("/api/v1/counters/c8/call-next", headers=bearer(tokens.clerk))
+        assert called.json()["ticket"]["number"] == reserved.json()["ticket"]["number"]
+
+
 class TestStaffAndOpenData:
     def test_staff_lists_need_their_roles(self, api) -> None:
         client, tokens, _ = api
