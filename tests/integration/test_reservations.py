@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from support.server import Tokens, app_client, bearer, prepare, server_process
+from support.server import Tokens, app_client, bearer, fresh_status, prepare, server_process
 from tests_constants import TOKYO
 
 from queue_server.adapters import tables as t
@@ -286,6 +286,31 @@ class TestDispatch:
         )
         called = client.post("/api/v1/counters/c8/call-next", headers=bearer(tokens.clerk))
         assert called.json()["ticket"]["number"] == reserved.json()["ticket"]["number"]
+
+
+class TestEstimates:
+    def test_walk_in_waits_include_the_bookings_still_to_come(self, api, clock) -> None:
+        client, tokens, _ = api
+        codes = [booked(client)["short_code"] for _ in range(2)]
+        clock.set(datetime(2026, 11, 26, 9, 40, tzinfo=TOKYO))
+        for _ in range(4):
+            response = client.post(
+                "/api/v1/tickets", json={"category_id": "mynumber"}, headers=bearer(tokens.kiosk)
+            )
+            assert response.status_code == 201
+
+        def new_walk_in_wait() -> int:
+            status = fresh_status(client)
+            row = next(c for c in status["categories"] if c["id"] == "mynumber")
+            minutes: int = row["estimated_wait_minutes"]
+            return minutes
+
+        with_bookings = new_walk_in_wait()
+        for code in codes:
+            client.post("/api/v1/reservations/cancel", json={"code": code})
+        without = new_walk_in_wait()
+        # Two 15-minute reservations due at 10:00 go ahead of a walk-in arriving now.
+        assert with_bookings >= without + 20
 
 
 class TestStaffAndOpenData:
