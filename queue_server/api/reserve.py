@@ -4,16 +4,19 @@ key), the day's list for clerks, bookings per day for admins, slot occupancy as 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api import pages
+from queue_server.api.admin import _dates as admin_dates
+from queue_server.api.console import statistics
 from queue_server.api.deps import AdminDep, ClerkDep, ContainerDep
 from queue_server.domain.office import LANGUAGES
 from queue_server.service.jsonable import jsonable
+from queue_server.service.statistics import VISITS
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -130,6 +133,27 @@ def summary(
 ) -> JSONResponse:
     """Capacity and bookings per day and procedure (checked in, cancelled, no-show)."""
     return _json(c, c.service.reservation_summary(first, days))
+
+
+@router.get("/api/v1/reservations/stats", tags=["reservations"])
+def visit_stats(
+    c: ContainerDep,
+    _: AdminDep,
+    by: Annotated[Literal["day", "hour", "category", "counter", "clerk"], Query()] = "day",
+    first: Annotated[date | None, Query(alias="from")] = None,
+    last: Annotated[date | None, Query(alias="to")] = None,
+) -> JSONResponse:
+    """The admin statistics (`/api/v1/admin/stats`) for walk-ins and reservations apart."""
+    first, last = admin_dates(first, last, c)
+    report = statistics(c)
+    return JSONResponse(
+        {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "by": by,
+            **{visit: report.report(first, last, by, visit) for visit in VISITS},
+        }
+    )
 
 
 # -- open data ---------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from browser_support import LiveServer
+from browser_support import LiveServer, open_console
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from test_accessibility import axe
 
@@ -92,3 +93,23 @@ def test_a_booking_is_found_by_its_short_code_and_cancelled(
     expect(other.locator("#done-state")).to_have_text("Cancelled")
     expect(other.locator("#message")).to_have_text("Your booking is cancelled.")
     expect(other.locator("#cancel")).to_be_hidden()
+
+
+def test_the_clerk_console_lists_todays_reservations(browser: Browser, live: LiveServer) -> None:
+    days = live.get("/api/v1/reserve/procedures/mynumber/days").json()["days"]
+    today = days[0]["date"]
+    slots = live.get(f"/api/v1/reserve/procedures/mynumber/slots?date={today}").json()["slots"]
+    start = next(s["start"] for s in slots if s["bookable"])
+    response = httpx.post(
+        f"{live.base}/api/v1/reservations", json={"category_id": "mynumber", "start": start}
+    )
+    assert response.status_code == 201, response.text
+    context = browser.new_context(base_url=live.base, viewport={"width": 1280, "height": 800})
+    try:
+        page = open_console(context, "c8")
+        box = page.locator("#reservations")
+        expect(box).to_contain_text(start[11:16])
+        expect(box).to_contain_text("マイナンバーカード")
+        expect(box).to_contain_text("未受付")
+    finally:
+        context.close()

@@ -320,6 +320,24 @@ class TestStaffAndOpenData:
         summary = client.get("/api/v1/reservations/summary", headers=bearer(tokens.clerk))
         assert summary.status_code == 403
 
+    def test_statistics_separate_walk_ins_from_reservations(self, api, clock) -> None:
+        client, tokens, _ = api
+        made = booked(client)
+        clock.set(datetime(2026, 11, 26, 9, 50, tzinfo=TOKYO))
+        kiosk = bearer(tokens.kiosk)
+        client.post("/api/v1/tickets", json={"category_id": "mynumber"}, headers=kiosk)
+        client.post("/api/v1/tickets", json={"category_id": "certificates"}, headers=kiosk)
+        client.post("/api/v1/tickets", json={"code": made["code"]}, headers=kiosk)
+        stats = client.get(
+            "/api/v1/reservations/stats",
+            params={"by": "category", "from": "2026-11-26", "to": "2026-11-26"},
+            headers=bearer(tokens.admin),
+        ).json()
+        walk_ins = {r["category"]: r["issued"] for r in stats["walk_in"]}
+        reservations = {r["category"]: r["issued"] for r in stats["reservation"]}
+        assert walk_ins == {"mynumber": 1, "certificates": 1}
+        assert reservations == {"mynumber": 1}
+
     def test_slot_occupancy_has_no_personal_data(self, api) -> None:
         client, _, _ = api
         made = booked(client, email=EMAIL)
