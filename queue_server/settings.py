@@ -46,6 +46,11 @@ class ServerSettings(BaseSettings):
     relay_push_secret: str | None = None
     relay_push_secret_file: Path | None = None
     relay_snapshot_seconds: float = 60.0
+    # E-mail reminders of visit reservations ("tomorrow at 10:30"), sent from this local hour
+    # the day before: smtp://host:25, smtp+starttls://user:password@host:587, smtps://…:465.
+    smtp_url: str | None = None
+    mail_from: str = "madoguchi@localhost"
+    reminder_hour: int = 12
 
     def relay_secret(self) -> bytes | None:
         if self.relay_push_secret:

@@ -28,6 +28,8 @@ _FIELDS = (
     "updated_at",
     "email",
     "ticket_id",
+    "reminder_sent_at",
+    "reminder_attempts",
 )
 
 

@@ -255,6 +255,8 @@ reservations = Table(
     Column("state", String(16), nullable=False),
     Column("email", String(254)),
     Column("ticket_id", IdType, ForeignKey("tickets.id")),
+    Column("reminder_sent_at", UTCDateTime),
+    Column("reminder_attempts", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_reservations_slot", "office_id", "category_id", "slot_start"),

@@ -19,6 +19,7 @@ from queue_server.adapters.office_file import parse_office
 from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
+from queue_server.adapters.smtp_mail import SmtpMailer
 from queue_server.adapters.sql_writer import SqlStoreFactory
 from queue_server.api import (
     admin,
@@ -66,13 +67,21 @@ def _office_id(settings: ServerSettings, engine: Engine) -> str:
     return known[0]
 
 
-async def _housekeeping(service: QueueService, accounts: Accounts, every: float) -> None:
-    """Close the day when due; write when devices were last seen."""
+async def _housekeeping(
+    service: QueueService,
+    accounts: Accounts,
+    every: float,
+    mailer: SmtpMailer | None = None,
+    reminder_hour: int = 12,
+) -> None:
+    """Close the day when due; write when devices were last seen; send reservation reminders."""
     while True:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(service.close_day_if_due)
             await asyncio.to_thread(accounts.flush_seen)
+            if mailer is not None:
+                await asyncio.to_thread(service.send_reminders, mailer, reminder_hour)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
 
@@ -134,8 +143,11 @@ def create_app(
         # full passes, whose pauses are the issue path's p99 (docs/queue-state.md).
         gc.collect()
         gc.freeze()
+        mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else None
         closer = asyncio.create_task(
-            _housekeeping(service, accounts, settings.day_close_check_seconds)
+            _housekeeping(
+                service, accounts, settings.day_close_check_seconds, mailer, settings.reminder_hour
+            )
         )
         pusher = None
         if settings.relay_push_url:

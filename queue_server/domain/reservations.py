@@ -269,6 +269,8 @@ class Reservation:
     updated_at: datetime
     email: str | None = None
     ticket_id: int | None = None
+    reminder_sent_at: datetime | None = None
+    reminder_attempts: int = 0
     id: int | None = None
 
     def _require_booked(self, doing: str) -> None:
@@ -293,6 +295,15 @@ class Reservation:
         self.state = ReservationState.CHECKED_IN
         self.ticket_id = ticket_id
         self.updated_at = now
+
+    def wants_reminder(self, max_attempts: int) -> bool:
+        """Still booked, with an address, not reminded yet, attempts left."""
+        return (
+            self.state == ReservationState.BOOKED
+            and self.email is not None
+            and self.reminder_sent_at is None
+            and self.reminder_attempts < max_attempts
+        )
 
     def mark_no_show(self, now: datetime) -> None:
         self._require_booked("mark as no-show")

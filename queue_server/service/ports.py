@@ -223,6 +223,12 @@ class SlipPrinter(Protocol):
         ...
 
 
+class Mailer(Protocol):
+    """Sends one e-mail (reservation reminders); raises when the server does not take it."""
+
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
 class RequestRenderer(Protocol):
     """Turns a completed request into the A4 sheet the visitor checks and signs."""
 

@@ -11,11 +11,13 @@ short code (`K7MQ-4RXA`) to read to staff over the phone; the server keeps only 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import visitor_text
 from queue_server.domain.codes import PREFIX, CodeUnknown, CodeUsed, VisitCode, make_code, read_code
 from queue_server.domain.office import LANGUAGES, Category, Office
 from queue_server.domain.reservations import (
@@ -37,8 +39,11 @@ from queue_server.domain.reservations import (
     slots_on,
 )
 from queue_server.service.core import InvalidRequest, ServiceCore, UnsupportedLanguage
-from queue_server.service.ports import QueueStore, ReservationStore
+from queue_server.service.ports import Mailer, QueueStore, ReservationStore
 
+logger = logging.getLogger(__name__)
+#: How often a reminder is tried before it is given up.
+REMINDER_ATTEMPTS = 5
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -51,6 +56,13 @@ def new_short_code() -> str:
 def code_hash(short_code: str) -> str:
     """What the database keeps of a short code."""
     return hashlib.sha256(normalise_short_code(short_code).encode()).hexdigest()
+
+
+def _mark_reminded(store: ReservationStore, reference: str, now: datetime) -> None:
+    reservation = store.reservation_by_reference(reference)
+    if reservation is not None:
+        reservation.reminder_sent_at = now
+        store.save_reservation(reservation)
 
 
 def looks_like_short_code(text: str) -> bool:
@@ -247,6 +259,70 @@ class Reserving(ServiceCore):
             raise ReservationClosed(f"the reservation is {reservation.state}")
         check_in(rule_of(office.category(reservation.category_id)), reservation.slot_start, now)
         return reservation
+
+    # -- reminders ---------------------------------------------------------------------------
+
+    def send_reminders(self, mailer: Mailer, from_hour: int = 12) -> int:
+        """E-mail tomorrow's bookings that asked for a reminder, from `from_hour` (local) the
+        day before: each once, never once cancelled; a failure is retried on the next run,
+        up to `REMINDER_ATTEMPTS` times. Returns how many were sent."""
+
+        def due(store: QueueStore, office: Office, now: datetime) -> list[Reservation]:
+            local = office.local(now)
+            if local.hour < from_hour:
+                return []
+            tomorrow = local.date() + timedelta(days=1)
+            found = store.reservations_between(tomorrow, tomorrow)
+            return [r for r in found if r.wants_reminder(REMINDER_ATTEMPTS)]
+
+        if not self._read(due):
+            return 0  # the usual case: no write transaction
+
+        def claim(
+            store: QueueStore, office: Office, now: datetime
+        ) -> list[tuple[str, str, str, str]]:
+            out = []
+            for reservation in due(store, office, now):
+                reservation.reminder_attempts += 1
+                store.save_reservation(reservation)
+                assert reservation.email is not None
+                subject, body = self._reminder(office, reservation)
+                out.append((reservation.reference, reservation.email, subject, body))
+            return out
+
+        sent = 0
+        for reference, address, subject, body in self._write(claim):
+            try:
+                mailer.send(address, subject, body)
+            except Exception as exc:  # the next run tries again
+                logger.warning("reminder not sent (%s); retried later", type(exc).__name__)
+                continue
+
+            def mark(
+                store: QueueStore, office: Office, now: datetime, ref: str = reference
+            ) -> None:
+                _mark_reminded(store, ref, now)
+
+            self._write(mark)
+            sent += 1
+        return sent
+
+    def _reminder(self, office: Office, reservation: Reservation) -> tuple[str, str]:
+        lang = reservation.language
+        category = office.category(reservation.category_id)
+        start = office.local(reservation.slot_start)
+        opens, closes = check_in_window(rule_of(category), reservation.slot_start)
+        values = {
+            "office": office.names.get(lang) or office.names["ja"],
+            "procedure": category.name(lang),
+            "date": start.date().isoformat(),
+            "time": f"{start:%H:%M}",
+            "start": f"{office.local(opens):%H:%M}",
+            "end": f"{office.local(closes):%H:%M}",
+            "url": f"{self._public_base_url}/reserve",
+        }
+        subject = visitor_text.text(lang, "reserve.reminder_subject", **values)
+        return subject, visitor_text.text(lang, "reserve.reminder_body", **values)
 
     # -- staff --------------------------------------------------------------------------------
 

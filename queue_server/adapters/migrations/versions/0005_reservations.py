@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("reminder_sent_at", utc(), nullable=True),
+        sa.Column("reminder_attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", utc(), nullable=False),
         sa.Column("updated_at", utc(), nullable=False),
         sa.ForeignKeyConstraint(
