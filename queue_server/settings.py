@@ -51,6 +51,11 @@ class ServerSettings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "madoguchi@localhost"
     reminder_hour: int = 12
+    # Ticket notices ("N people ahead", "called to counter X"): e-mail when smtp_url is set,
+    # LINE when a Messaging API channel token is; delivered every notice_seconds.
+    line_channel_token: str | None = None
+    line_api_url: str = "https://api.line.me"
+    notice_seconds: float = 2.0
 
     def relay_secret(self) -> bytes | None:
         if self.relay_push_secret:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from queue_server.adapters import tables as t
+from queue_server.domain.notices import Subscription
 from queue_server.domain.reservations import HOLDING_STATES, Reservation
 
 _r = t.reservations.c
@@ -113,5 +114,66 @@ class SqlReservationStore:
                 _r.email.is_not(None),
             )
             .values(email=None)
+        )
+        return int(result.rowcount)
+
+
+_n = t.notice_subscriptions.c
+_NOTICE_FIELDS = (
+    "token",
+    "ticket_id",
+    "business_date",
+    "channel",
+    "address",
+    "ahead",
+    "language",
+    "created_at",
+    "sent",
+    "attempts",
+)
+
+
+class SqlNoticeStore:
+    """Notice subscriptions of one office (`NoticeStore`)."""
+
+    _c: Connection
+    _office_id: str
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        values = {name: getattr(subscription, name) for name in _NOTICE_FIELDS}
+        result = self._c.execute(
+            insert(t.notice_subscriptions).values(office_id=self._office_id, **values)
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        subscription.id = int(key[0])
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self._c.execute(
+            update(t.notice_subscriptions)
+            .where(_n.id == subscription.id, _n.office_id == self._office_id)
+            .values(sent=list(subscription.sent), attempts=subscription.attempts)
+        )
+
+    def subscriptions(self) -> list[Subscription]:
+        rows = self._c.execute(
+            select(t.notice_subscriptions).where(_n.office_id == self._office_id).order_by(_n.id)
+        )
+        return [
+            Subscription(id=row.id, **{name: getattr(row, name) for name in _NOTICE_FIELDS})
+            for row in rows
+        ]
+
+    def delete_subscription(self, token: str) -> bool:
+        result = self._c.execute(
+            delete(t.notice_subscriptions).where(_n.office_id == self._office_id, _n.token == token)
+        )
+        return bool(result.rowcount)
+
+    def delete_subscriptions_through(self, day: date) -> int:
+        result = self._c.execute(
+            delete(t.notice_subscriptions).where(
+                _n.office_id == self._office_id, _n.business_date <= day
+            )
         )
         return int(result.rowcount)

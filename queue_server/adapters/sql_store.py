@@ -33,7 +33,7 @@ from queue_server.adapters.sql_records import (
     SqlCounterStore,
     SqlDeviceStore,
 )
-from queue_server.adapters.sql_reservations import SqlReservationStore
+from queue_server.adapters.sql_reservations import SqlNoticeStore, SqlReservationStore
 from queue_server.adapters.sql_tickets import SqlNumberStore, SqlTicketStore
 from queue_server.domain.errors import NotFound
 from queue_server.service.ports import OfficeRecord
@@ -68,6 +68,7 @@ class SqlQueueStore(
     SqlDeviceStore,
     SqlAttachmentStore,
     SqlReservationStore,
+    SqlNoticeStore,
     SqlLearningFacts,
 ):
     """One transaction on one office: every store port (`QueueStore`); the office's row and

@@ -262,3 +262,21 @@ reservations = Table(
     Index("ix_reservations_slot", "office_id", "category_id", "slot_start"),
     Index("ix_reservations_day", "office_id", "business_date"),
 )
+
+# Opt-in notices about one ticket (e-mail address or LINE user id), deleted at day close.
+notice_subscriptions = Table(
+    "notice_subscriptions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False),
+    Column("business_date", Date, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(512), nullable=False),
+    Column("ahead", Integer),
+    Column("language", String(16), nullable=False),
+    Column("sent", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from queue_server.adapters.accounts import Accounts
 from queue_server.adapters.database import create_database_engine
 from queue_server.adapters.event_bus import EventBus, create_bus
+from queue_server.adapters.line_push import LineNotifier
 from queue_server.adapters.office_file import parse_office
 from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
@@ -27,6 +28,7 @@ from queue_server.api import (
     console,
     errors,
     metrics,
+    notify,
     opendata,
     pages,
     reserve,
@@ -39,7 +41,7 @@ from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
 from queue_server.domain.forecast import monte_carlo_estimate
-from queue_server.service.ports import Clock, SystemClock
+from queue_server.service.ports import Clock, Mailer, SystemClock
 from queue_server.service.queue import QueueService
 from queue_server.settings import ServerSettings
 
@@ -84,6 +86,28 @@ async def _housekeeping(
                 await asyncio.to_thread(service.send_reminders, mailer, reminder_hour)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
+
+
+async def _deliver_notices(
+    service: QueueService, senders: Mapping[str, Mailer], every: float
+) -> None:
+    """Send the ticket notices due, a few seconds apart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(service.deliver_notices, senders)
+        except Exception as exc:  # keep the loop alive; the next pass tries again
+            logger.warning("notice delivery failed (%s)", type(exc).__name__)
+
+
+def notice_senders(settings: ServerSettings) -> dict[str, Mailer]:
+    """The channels configured in the settings, by name."""
+    senders: dict[str, Mailer] = {}
+    if settings.smtp_url:
+        senders["email"] = SmtpMailer(settings.smtp_url, settings.mail_from)
+    if settings.line_channel_token:
+        senders["line"] = LineNotifier(settings.line_channel_token, settings.line_api_url)
+    return senders
 
 
 def app_from_environment() -> FastAPI:
@@ -149,6 +173,13 @@ def create_app(
                 service, accounts, settings.day_close_check_seconds, mailer, settings.reminder_hour
             )
         )
+        senders = notice_senders(settings)
+        app.state.notice_channels = tuple(senders)
+        notifier = (
+            asyncio.create_task(_deliver_notices(service, senders, settings.notice_seconds))
+            if senders
+            else None
+        )
         pusher = None
         if settings.relay_push_url:
             secret = settings.relay_secret()
@@ -162,6 +193,10 @@ def create_app(
         try:
             yield
         finally:
+            if notifier is not None:
+                notifier.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notifier
             if pusher is not None:
                 pusher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -189,6 +224,7 @@ def create_app(
     app.include_router(opendata.router)
     app.include_router(apply.router)
     app.include_router(reserve.router)
+    app.include_router(notify.router)
     app.include_router(metrics.router)
     app.state.metrics = observed = metrics.Metrics(container)
     hub.on_event.append(observed.observe_event)

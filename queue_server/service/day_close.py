@@ -16,6 +16,7 @@ from queue_server.domain.reservations import ReservationState
 from queue_server.service.ports import (
     AttachmentStore,
     CodeStore,
+    NoticeStore,
     OfficeRecord,
     OfficeStore,
     ReservationStore,
@@ -24,7 +25,7 @@ from queue_server.service.ports import (
 
 
 class ClosingStore(
-    OfficeStore, TicketStore, AttachmentStore, CodeStore, ReservationStore, Protocol
+    OfficeStore, TicketStore, AttachmentStore, CodeStore, ReservationStore, NoticeStore, Protocol
 ):
     """What closing a day touches."""
 
@@ -55,4 +56,5 @@ def close_out(store: ClosingStore, now: datetime, target: date) -> None:
             reservation.mark_no_show(now)
             store.save_reservation(reservation)
     store.forget_reservation_contacts(target)
+    store.delete_subscriptions_through(target)
     store.set_closed_through(target)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.facts import Facts
+from queue_server.domain.notices import Subscription
 from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
 from queue_server.domain.reservations import HOLDING_STATES, Reservation
 from queue_server.domain.ticket import (
@@ -34,6 +35,7 @@ from queue_server.service.ports import (
     CounterStore,
     DeviceStore,
     LearningFacts,
+    NoticeStore,
     NumberStore,
     OfficeRecord,
     OfficeStore,
@@ -66,6 +68,7 @@ class FakeTables:
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     reservations: dict[int, Reservation] = field(default_factory=dict)
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
 
     @classmethod
     def for_office(
@@ -358,6 +361,35 @@ class FakeReservationStore(_Fake):
         return forgotten
 
 
+class FakeNoticeStore(_Fake):
+    def add_subscription(self, subscription: Subscription) -> None:
+        subscription.id = max(self.tables.subscriptions, default=0) + 1
+        self.tables.subscriptions[subscription.id] = replace(
+            subscription, sent=list(subscription.sent)
+        )
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        assert subscription.id is not None
+        stored = self.tables.subscriptions[subscription.id]
+        stored.sent = list(subscription.sent)
+        stored.attempts = subscription.attempts
+
+    def subscriptions(self) -> list[Subscription]:
+        return [replace(s, sent=list(s.sent)) for _, s in sorted(self.tables.subscriptions.items())]
+
+    def delete_subscription(self, token: str) -> bool:
+        found = [i for i, s in self.tables.subscriptions.items() if s.token == token]
+        for i in found:
+            del self.tables.subscriptions[i]
+        return bool(found)
+
+    def delete_subscriptions_through(self, day: date) -> int:
+        old = [i for i, s in self.tables.subscriptions.items() if s.business_date <= day]
+        for i in old:
+            del self.tables.subscriptions[i]
+        return len(old)
+
+
 class FakeLearningFacts(_Fake):
     def facts(self, since: datetime, until: datetime, zone: ZoneInfo) -> Facts:
         moved = {i for i, tr, _ in self.tables.transitions if since <= tr.at < until}
@@ -403,6 +435,7 @@ class FakeQueueStore(
     FakeDeviceStore,
     FakeAttachmentStore,
     FakeReservationStore,
+    FakeNoticeStore,
     FakeLearningFacts,
 ):
     """Every port on one office's tables (`QueueStore`)."""
@@ -445,6 +478,7 @@ if TYPE_CHECKING:  # mypy holds each fake to its port (never run)
     _devices: DeviceStore = FakeDeviceStore(_tables)
     _attachments: AttachmentStore = FakeAttachmentStore(_tables)
     _reservations: ReservationStore = FakeReservationStore(_tables)
+    _notices: NoticeStore = FakeNoticeStore(_tables)
     _facts: LearningFacts = FakeLearningFacts(_tables)
     _store: QueueStore = FakeQueueStore(_tables)
     _factory: StoreFactory = FakeStoreFactory(_tables)

@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.facts import Facts
+from queue_server.domain.notices import Subscription
 from queue_server.domain.office import Office, PrinterConfig
 from queue_server.domain.reservations import Reservation
 from queue_server.domain.ticket import Ticket
@@ -187,6 +188,16 @@ class ReservationStore(Protocol):
         ...
 
 
+class NoticeStore(Protocol):
+    """Opt-in notice subscriptions of today's tickets; deleted at day close."""
+
+    def add_subscription(self, subscription: Subscription) -> None: ...
+    def save_subscription(self, subscription: Subscription) -> None: ...
+    def subscriptions(self) -> list[Subscription]: ...
+    def delete_subscription(self, token: str) -> bool: ...
+    def delete_subscriptions_through(self, day: date) -> int: ...
+
+
 class LearningFacts(Protocol):
     """What the wait estimator learns from (queue_server.domain.learning)."""
 
@@ -207,6 +218,7 @@ class QueueStore(
     DeviceStore,
     AttachmentStore,
     ReservationStore,
+    NoticeStore,
     LearningFacts,
     Protocol,
 ):

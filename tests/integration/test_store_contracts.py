@@ -355,3 +355,33 @@ def test_reservation_store_counts_holding_bookings_and_forgets_contacts(
     with stores.read() as store:
         kept = {r.reference: r.email for r in store.reservations_between(DAY, tomorrow)}
         assert kept == {"r1": None, "r2": None, "r3": None, "r4": "b@example.jp"}
+
+
+def test_notice_store_keeps_subscriptions_until_their_day_is_closed(
+    stores: StoreFactory,
+) -> None:
+    from queue_server.domain.notices import Subscription
+
+    def write(store: QueueStore) -> None:
+        ticket = issue(store)
+        assert ticket.id is not None
+        for token, day in (("t1", DAY), ("t2", DAY), ("t3", DAY + timedelta(days=1))):
+            sub = Subscription(token, ticket.id, day, "email", "a@example.jp", 3, "ja", AT)
+            store.add_subscription(sub)
+            assert sub.id is not None
+        first = store.subscriptions()[0]
+        first.sent.append("ahead")
+        first.attempts = 2
+        store.save_subscription(first)
+
+    stores.run(write)
+    with stores.read() as store:
+        found = store.subscriptions()
+        assert [s.token for s in found] == ["t1", "t2", "t3"]
+        assert (found[0].sent, found[0].attempts, found[1].sent) == (["ahead"], 2, [])
+        assert found[0].ahead == 3 and found[0].business_date == DAY
+    assert stores.run(lambda store: store.delete_subscription("t2")) is True
+    assert stores.run(lambda store: store.delete_subscription("t2")) is False
+    assert stores.run(lambda store: store.delete_subscriptions_through(DAY)) == 1
+    with stores.read() as store:
+        assert [s.token for s in store.subscriptions()] == ["t3"]
