@@ -56,6 +56,9 @@ class ServerSettings(BaseSettings):
     line_channel_token: str | None = None
     line_api_url: str = "https://api.line.me"
     notice_seconds: float = 2.0
+    # Web Push with the server's own VAPID key (generated once into the data directory).
+    web_push: bool = False
+    vapid_subject: str = "mailto:madoguchi@localhost"
 
     def relay_secret(self) -> bytes | None:
         if self.relay_push_secret:

@@ -273,7 +273,7 @@ notice_subscriptions = Table(
     Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False),
     Column("business_date", Date, nullable=False, index=True),
     Column("channel", String(16), nullable=False),
-    Column("address", String(512), nullable=False),
+    Column("address", String(2000), nullable=False),
     Column("ahead", Integer),
     Column("language", String(16), nullable=False),
     Column("sent", JSON, nullable=False),

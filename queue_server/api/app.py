@@ -22,6 +22,7 @@ from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.smtp_mail import SmtpMailer
 from queue_server.adapters.sql_writer import SqlStoreFactory
+from queue_server.adapters.web_push import WebPushNotifier, application_server_key, vapid_key
 from queue_server.api import (
     admin,
     apply,
@@ -107,6 +108,9 @@ def notice_senders(settings: ServerSettings) -> dict[str, Mailer]:
         senders["email"] = SmtpMailer(settings.smtp_url, settings.mail_from)
     if settings.line_channel_token:
         senders["line"] = LineNotifier(settings.line_channel_token, settings.line_api_url)
+    if settings.web_push:
+        key = vapid_key(settings.data_dir / "vapid-private.pem")
+        senders["webpush"] = WebPushNotifier(key, settings.vapid_subject)
     return senders
 
 
@@ -175,6 +179,9 @@ def create_app(
         )
         senders = notice_senders(settings)
         app.state.notice_channels = tuple(senders)
+        if settings.web_push:
+            key = vapid_key(settings.data_dir / "vapid-private.pem")
+            app.state.vapid_public_key = application_server_key(key)
         notifier = (
             asyncio.create_task(_deliver_notices(service, senders, settings.notice_seconds))
             if senders

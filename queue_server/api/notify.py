@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import visitor_text
 from queue_server.api.deps import ContainerDep
+from queue_server.api.errors import ApiError
 from queue_server.domain.office import LANGUAGES
 
 router = APIRouter()
@@ -19,7 +20,11 @@ class SubscribeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     public_id: str = Field(min_length=1, max_length=64, description="the slip's public id")
     channel: str = Field(examples=["email", "line"])
-    address: str = Field(min_length=3, max_length=254, description="e-mail or LINE user id")
+    address: str = Field(
+        min_length=3,
+        max_length=2000,
+        description="e-mail, LINE user id, or the browser's push subscription as JSON",
+    )
     ahead: int | None = Field(default=3, ge=0, le=50, description="notify at this many ahead")
     language: str = Field(default="ja", examples=list(LANGUAGES))
 
@@ -38,6 +43,15 @@ def channels(request: Request) -> tuple[str, ...]:
 def offered(request: Request) -> dict[str, Any]:
     """The channels this server sends notices on (none unless configured)."""
     return {"channels": list(channels(request))}
+
+
+@router.get("/api/v1/notify/vapid-public-key", tags=["notifications"])
+def vapid_public_key(request: Request) -> dict[str, Any]:
+    """The key browsers subscribe with (`applicationServerKey`); 404 without Web Push."""
+    key: str | None = getattr(request.app.state, "vapid_public_key", None)
+    if key is None:
+        raise ApiError(404, "not_found", "this server does not send Web Push")
+    return {"key": key}
 
 
 @router.post("/api/v1/notify/subscribe", status_code=201, tags=["notifications"])

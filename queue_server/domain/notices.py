@@ -1,6 +1,7 @@
 """Opt-in notices about one ticket ("N people ahead", "called to counter X"), sent once each.
 
-A subscription names a ticket, a channel and an address (an e-mail address, a LINE user id).
+A subscription names a ticket, a channel and an address (an e-mail address, a LINE user id,
+a browser's Web Push subscription).
 Which notices are due is a pure function of the ticket's state and people ahead; each notice has
 a key, and a key once sent is never sent again. Nothing is due once the ticket is over (done,
 cancelled, no-show). Messages carry the number and the counter only.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-CHANNELS = ("email", "line")
+CHANNELS = ("email", "line", "webpush")
 #: How often one notice is tried before it is given up.
 NOTICE_ATTEMPTS = 5
 

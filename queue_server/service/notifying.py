@@ -10,6 +10,7 @@ number and the counter only, and a one-tap unsubscribe link. Subscriptions go at
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -48,10 +49,7 @@ class Notifying(Reads):
             raise InvalidRequest(f"channel {channel!r} is not offered here")
         if language not in LANGUAGES:
             raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-        address = address.strip()
-        pattern = _EMAIL if channel == "email" else _LINE_USER
-        if len(address) > 254 or not pattern.match(address):
-            raise InvalidRequest(f"the {channel} address is not valid")
+        address = _valid_address(channel, address.strip())
         if ahead is not None and not 0 <= ahead <= 50:
             raise InvalidRequest("ahead must be between 0 and 50")
 
@@ -150,6 +148,28 @@ class Notifying(Reads):
 
     def _unsubscribe_url(self, token: str) -> str:
         return f"{self._public_base_url}/notify/unsubscribe/{token}"
+
+
+def _valid_address(channel: str, address: str) -> str:
+    """The address as stored; `InvalidRequest` when it does not fit the channel."""
+    if channel == "webpush":
+        try:
+            subscription = json.loads(address)
+            endpoint = str(subscription["endpoint"])
+            keys = subscription["keys"]
+            cleaned = {
+                "endpoint": endpoint,
+                "keys": {"p256dh": str(keys["p256dh"]), "auth": str(keys["auth"])},
+            }
+        except (ValueError, KeyError, TypeError):
+            raise InvalidRequest("the push subscription is not valid") from None
+        if not endpoint.startswith(("https://", "http://")) or len(address) > 2000:
+            raise InvalidRequest("the push subscription is not valid")
+        return json.dumps(cleaned, separators=(",", ":"))
+    pattern = _EMAIL if channel == "email" else _LINE_USER
+    if len(address) > 254 or not pattern.match(address):
+        raise InvalidRequest(f"the {channel} address is not valid")
+    return address
 
 
 def _id(ticket: Ticket) -> int:

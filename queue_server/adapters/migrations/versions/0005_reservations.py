@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", ids, nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("address", sa.String(length=512), nullable=False),
+        sa.Column("address", sa.String(length=2000), nullable=False),
         sa.Column("ahead", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=False),
         sa.Column("sent", sa.JSON(), nullable=False),
