@@ -32,7 +32,7 @@ from queue_server.domain.forms import form as form_spec
 from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.forms import validate as validate_form
 from queue_server.domain.office import LANGUAGES, Category, Office
-from queue_server.domain.reservations import Reservation
+from queue_server.domain.reservations import Reservation, check_in_window, rule_of
 from queue_server.domain.ticket import Priority, Ticket
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage, then
 from queue_server.service.ports import CodeStore, NumberStore, QueueStore, RequestRenderer
@@ -56,7 +56,10 @@ class Issuing(Reserving, Reads):
             booking, visit = self._scanned(store, office, now, text)
             if visit is None:
                 assert booking is not None
-                return VisitCode("reservation", booking.category_id, "", booking.slot_start)
+                closes = check_in_window(
+                    rule_of(office.category(booking.category_id)), booking.slot_start
+                )[1]
+                return VisitCode("reservation", booking.category_id, "", closes)
             return visit
 
         return self._read(work)
@@ -119,7 +122,8 @@ class Issuing(Reserving, Reads):
             if reason is not None:
                 raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
             day = office.business_date(now)
-            number = self._next_number(store, category, day)
+            # A booked visit was promised its place: the daily cap is for walk-ins.
+            number = self._next_number(store, category, day, capped=booking is None)
             chosen = Priority(visit.priority) if visit else priority
             if booking is not None:
                 chosen = Priority.RESERVATION
@@ -271,11 +275,11 @@ class Issuing(Reserving, Reads):
         return request["number"], pdf
 
     @staticmethod
-    def _next_number(store: NumberStore, category: Category, day: date) -> int:
+    def _next_number(store: NumberStore, category: Category, day: date, capped: bool = True) -> int:
         # Taken first and checked after: a refusal rolls the job's savepoint back, number too.
         number = store.take_number(category.id, day, category.number_start)
         issued = number - category.number_start + 1
-        if category.daily_cap is not None and issued > category.daily_cap:
+        if capped and category.daily_cap is not None and issued > category.daily_cap:
             raise DailyCapReached(
                 f"{category.names['ja']}: today's {category.daily_cap} tickets are all issued"
             )
