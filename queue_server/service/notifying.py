@@ -1,9 +1,10 @@
 """Opt-in notices about one ticket: "N people ahead", "called to counter X".
 
-A resident subscribes from the ticket page with a channel the server has (e-mail, LINE) and an
-address. A delivery pass (a few seconds apart) reads the subscriptions, works out from each
-ticket and the computed queue state which notices are due (`domain.notices`), sends them outside
-any transaction, and records each one sent, so it goes once; a failure is retried on the next
+A resident subscribes with a channel the server has (e-mail, LINE, Web Push) and an address.
+A delivery pass (a few seconds apart) reads the subscriptions and works out from each ticket and
+the computed queue state which notices are due (`domain.notices`); when any are, it claims them
+in a write job under the office lock (recorded as sent, so no other server process sends them
+too), sends them outside any transaction, and releases a notice whose send failed for the next
 pass, up to `NOTICE_ATTEMPTS` times. Nothing is sent once the ticket is over. Messages carry the
 number and the counter only, and a one-tap unsubscribe link. Subscriptions go at day close.
 """
@@ -112,27 +113,40 @@ class Notifying(Reads):
                     out.append((subscription, notice))
             return out
 
+        if not self._read(due):
+            return 0  # the usual pass: no write transaction
+
+        def claim(
+            store: QueueStore, office: Office, now: datetime
+        ) -> list[tuple[Subscription, Notice]]:
+            # Under the office lock: another server process claims none of these again.
+            found = due(store, office, now)
+            for subscription, notice in found:
+                subscription.sent.append(notice.key)
+                store.save_subscription(subscription)
+            return found
+
         sent = 0
-        for subscription, notice in self._read(due):
+        for subscription, notice in self._write(claim):
             subject, body = self._notice_text(subscription, notice)
             try:
                 senders[subscription.channel].send(subscription.address, subject, body)
-            except Exception as exc:  # tried again on the next pass
+            except Exception as exc:  # released: tried again on the next pass
                 logger.warning("notice not sent (%s); retried later", type(exc).__name__)
-                self._record(subscription, None)
+                self._record(subscription, notice.key, failed=True)
                 continue
-            self._record(subscription, notice.key)
+            self._record(subscription, notice.key, failed=False)
             sent += 1
         return sent
 
-    def _record(self, subscription: Subscription, key: str | None) -> None:
+    def _record(self, subscription: Subscription, key: str, failed: bool) -> None:
         def work(store: QueueStore, office: Office, now: datetime) -> None:
             for stored in store.subscriptions():
                 if stored.id == subscription.id:
-                    if key is None:
+                    if failed:
                         stored.attempts += 1
+                        stored.sent = [k for k in stored.sent if k != key]
                     else:
-                        stored.sent.append(key)
                         stored.attempts = 0
                     store.save_subscription(stored)
 

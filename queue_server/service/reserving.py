@@ -58,10 +58,10 @@ def code_hash(short_code: str) -> str:
     return hashlib.sha256(normalise_short_code(short_code).encode()).hexdigest()
 
 
-def _mark_reminded(store: ReservationStore, reference: str, now: datetime) -> None:
+def _release_reminder(store: ReservationStore, reference: str) -> None:
     reservation = store.reservation_by_reference(reference)
     if reservation is not None:
-        reservation.reminder_sent_at = now
+        reservation.reminder_sent_at = None
         store.save_reservation(reservation)
 
 
@@ -283,7 +283,9 @@ class Reserving(ServiceCore):
         ) -> list[tuple[str, str, str, str]]:
             out = []
             for reservation in due(store, office, now):
+                # Claimed as sent under the office lock: no other process sends it too.
                 reservation.reminder_attempts += 1
+                reservation.reminder_sent_at = now
                 store.save_reservation(reservation)
                 assert reservation.email is not None
                 subject, body = self._reminder(office, reservation)
@@ -294,16 +296,16 @@ class Reserving(ServiceCore):
         for reference, address, subject, body in self._write(claim):
             try:
                 mailer.send(address, subject, body)
-            except Exception as exc:  # the next run tries again
+            except Exception as exc:  # released: the next run tries again
                 logger.warning("reminder not sent (%s); retried later", type(exc).__name__)
+
+                def release(
+                    store: QueueStore, office: Office, now: datetime, ref: str = reference
+                ) -> None:
+                    _release_reminder(store, ref)
+
+                self._write(release)
                 continue
-
-            def mark(
-                store: QueueStore, office: Office, now: datetime, ref: str = reference
-            ) -> None:
-                _mark_reminded(store, ref, now)
-
-            self._write(mark)
             sent += 1
         return sent
 
