@@ -99,7 +99,16 @@ _CLOSED_NOTICES: dict[str, Notice] = {
     "number_range_exhausted": Notice.NUMBER_RANGE,
 }
 # Code errors keep the visitor on the scan screen with a message; nothing else changes.
-CODE_ERRORS: tuple[str, ...] = ("code_unknown", "code_tampered", "code_expired", "code_used")
+CODE_ERRORS: tuple[str, ...] = (
+    "code_unknown",
+    "code_tampered",
+    "code_expired",
+    "code_used",
+    # A booked visit (来庁予約) scanned outside its check-in window, or cancelled.
+    "check_in_too_early",
+    "check_in_too_late",
+    "reservation_closed",
+)
 PRIORITIES: tuple[str, ...] = ("normal", "assistance", "reservation")
 
 

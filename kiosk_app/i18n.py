@@ -46,9 +46,18 @@ def _language(language: str) -> str:
     return language if language in visitor_text.LANGUAGES else visitor_text.SOURCE_LANGUAGE
 
 
+# Check-in refusals of booked visits: their sentences live with the booking page's.
+_RESERVE_KEYS: dict[str, str] = {
+    "check_in_too_early": "reserve.kiosk_too_early",
+    "check_in_too_late": "reserve.kiosk_too_late",
+    "reservation_closed": "reserve.kiosk_closed",
+}
+
+
 def text(language: str, key: str, **values: object) -> str:
     """The kiosk sentence `key` in `language` with `values` filled in."""
-    return visitor_text.text(_language(language), f"kiosk.{key}", **values)
+    full = _RESERVE_KEYS.get(key) or f"kiosk.{key}"
+    return visitor_text.text(_language(language), full, **values)
 
 
 def notice_text(language: str, notice: str, reason: str | None) -> str:

@@ -46,6 +46,19 @@ class ServerSettings(BaseSettings):
     relay_push_secret: str | None = None
     relay_push_secret_file: Path | None = None
     relay_snapshot_seconds: float = 60.0
+    # E-mail reminders of visit reservations ("tomorrow at 10:30"), sent from this local hour
+    # the day before: smtp://host:25, smtp+starttls://user:password@host:587, smtps://…:465.
+    smtp_url: str | None = None
+    mail_from: str = "madoguchi@localhost"
+    reminder_hour: int = 12
+    # Ticket notices ("N people ahead", "called to counter X"): e-mail when smtp_url is set,
+    # LINE when a Messaging API channel token is; delivered every notice_seconds.
+    line_channel_token: str | None = None
+    line_api_url: str = "https://api.line.me"
+    notice_seconds: float = 2.0
+    # Web Push with the server's own VAPID key (generated once into the data directory).
+    web_push: bool = False
+    vapid_subject: str = "mailto:madoguchi@localhost"
 
     def relay_secret(self) -> bytes | None:
         if self.relay_push_secret:

@@ -19,8 +19,10 @@ from queue_server.domain.office import (
     Counter,
     Office,
     PrinterConfig,
+    ReservationRule,
     TimeRange,
 )
+from queue_server.domain.reservations import capacity_from_share
 
 DEMO_OFFICE = Path(__file__).resolve().parent.parent / "data" / "demo_office.toml"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -113,6 +115,32 @@ class _OfficeSection(_Model):
         return value
 
 
+class _ReservationSection(_Model):
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    # Capacity: either bookings per slot, or the share of the serving counters' time.
+    per_slot: int | None = Field(default=None, ge=1)
+    counter_share: float | None = Field(default=None, gt=0, le=1)
+    hours: list[str] = Field(default_factory=list)
+    days_ahead: int = Field(default=30, ge=0, le=366)
+    lead_minutes: int = Field(default=60, ge=0)
+    on_special_openings: bool = True
+    early_minutes: int = Field(default=30, ge=0, le=240)
+    grace_minutes: int = Field(default=15, ge=0, le=240)
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, value: list[str]) -> list[str]:
+        for text in value:
+            _parse_range(text)
+        return value
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> _ReservationSection:
+        if self.per_slot is not None and self.counter_share is not None:
+            raise ValueError("give per_slot or counter_share, not both")
+        return self
+
+
 class _CategorySection(_Model):
     id: Identifier
     names: _Names
@@ -125,6 +153,7 @@ class _CategorySection(_Model):
     waiting_area: _Names | None = None
     form: str | list[str] | None = None
     reservable: bool = False
+    reservation: _ReservationSection | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> _CategorySection:
@@ -189,6 +218,28 @@ class OfficeFile(_Model):
         return self
 
 
+def _reservation_rule(category: _CategorySection, serving: int) -> ReservationRule:
+    """A reservable procedure's rule; without `per_slot`, capacity is its share (default 30%)
+    of the serving counters' time in each slot."""
+    section = category.reservation or _ReservationSection()
+    per_slot = section.per_slot
+    if per_slot is None:
+        share = section.counter_share if section.counter_share is not None else 0.3
+        per_slot = capacity_from_share(
+            share, serving, section.slot_minutes, category.service_minutes
+        )
+    return ReservationRule(
+        slot_minutes=section.slot_minutes,
+        per_slot=max(1, per_slot),
+        hours=tuple(_parse_range(h) for h in section.hours),
+        days_ahead=section.days_ahead,
+        lead_minutes=section.lead_minutes,
+        on_special_openings=section.on_special_openings,
+        early_minutes=section.early_minutes,
+        grace_minutes=section.grace_minutes,
+    )
+
+
 def _format_errors(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
@@ -213,6 +264,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
     )
     categories = []
     for c in spec.categories:
+        serving = sum(1 for counter in spec.counters if c.id in counter.categories)
         start, _, end = c.numbers.partition("-")
         categories.append(
             Category(
@@ -228,6 +280,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
                 waiting_area=c.waiting_area.as_map() if c.waiting_area else {},
                 forms=c.forms(),
                 reservable=c.reservable,
+                reservation=_reservation_rule(c, serving) if c.reservable else None,
             )
         )
     counters = tuple(

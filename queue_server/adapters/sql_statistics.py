@@ -32,6 +32,7 @@ class SqlStatistics:
                 tr.category_id,
                 tr.counter_id,
                 tr.actor,
+                tk.priority,
             )
             .join(t.tickets, tk.id == tr.ticket_id)
             .where(
@@ -52,6 +53,7 @@ class SqlStatistics:
                     category_id=r.category_id,
                     counter_id=r.counter_id,
                     actor=r.actor,
+                    priority=r.priority,
                 )
                 for r in c.execute(query)
             ]

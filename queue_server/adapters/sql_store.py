@@ -33,6 +33,7 @@ from queue_server.adapters.sql_records import (
     SqlCounterStore,
     SqlDeviceStore,
 )
+from queue_server.adapters.sql_reservations import SqlNoticeStore, SqlReservationStore
 from queue_server.adapters.sql_tickets import SqlNumberStore, SqlTicketStore
 from queue_server.domain.errors import NotFound
 from queue_server.service.ports import OfficeRecord
@@ -66,6 +67,8 @@ class SqlQueueStore(
     SqlCodeStore,
     SqlDeviceStore,
     SqlAttachmentStore,
+    SqlReservationStore,
+    SqlNoticeStore,
     SqlLearningFacts,
 ):
     """One transaction on one office: every store port (`QueueStore`); the office's row and

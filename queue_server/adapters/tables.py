@@ -237,3 +237,46 @@ ticket_attachments = Table(
     Column("data", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Visit reservations (来庁予約). The short code is stored hashed; the e-mail is kept only when
+# the resident asked for a reminder, and deleted when the reservation's day is closed.
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("category_id", String(40), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("slot_start", UTCDateTime, nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("email", String(254)),
+    Column("ticket_id", IdType, ForeignKey("tickets.id")),
+    Column("reminder_sent_at", UTCDateTime),
+    Column("reminder_attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_reservations_slot", "office_id", "category_id", "slot_start"),
+    Index("ix_reservations_day", "office_id", "business_date"),
+)
+
+# Opt-in notices about one ticket (e-mail address or LINE user id), deleted at day close.
+notice_subscriptions = Table(
+    "notice_subscriptions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("ticket_id", IdType, ForeignKey("tickets.id"), nullable=False),
+    Column("business_date", Date, nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(2000), nullable=False),
+    Column("ahead", Integer),
+    Column("language", String(16), nullable=False),
+    Column("sent", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

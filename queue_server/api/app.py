@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,19 +15,34 @@ from sqlalchemy import Engine
 from queue_server.adapters.accounts import Accounts
 from queue_server.adapters.database import create_database_engine
 from queue_server.adapters.event_bus import EventBus, create_bus
+from queue_server.adapters.line_push import LineNotifier
 from queue_server.adapters.office_file import parse_office
 from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
+from queue_server.adapters.smtp_mail import SmtpMailer
 from queue_server.adapters.sql_writer import SqlStoreFactory
-from queue_server.api import admin, apply, console, errors, metrics, opendata, pages, routes, ws
+from queue_server.adapters.web_push import WebPushNotifier, application_server_key, vapid_key
+from queue_server.api import (
+    admin,
+    apply,
+    console,
+    errors,
+    metrics,
+    notify,
+    opendata,
+    pages,
+    reserve,
+    routes,
+    ws,
+)
 from queue_server.api.deps import Container
 from queue_server.api.realtime import Hub
 from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
 from queue_server.domain.forecast import monte_carlo_estimate
-from queue_server.service.ports import Clock, SystemClock
+from queue_server.service.ports import Clock, Mailer, SystemClock
 from queue_server.service.queue import QueueService
 from queue_server.settings import ServerSettings
 
@@ -55,15 +70,48 @@ def _office_id(settings: ServerSettings, engine: Engine) -> str:
     return known[0]
 
 
-async def _housekeeping(service: QueueService, accounts: Accounts, every: float) -> None:
-    """Close the day when due; write when devices were last seen."""
+async def _housekeeping(
+    service: QueueService,
+    accounts: Accounts,
+    every: float,
+    mailer: SmtpMailer | None = None,
+    reminder_hour: int = 12,
+) -> None:
+    """Close the day when due; write when devices were last seen; send reservation reminders."""
     while True:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(service.close_day_if_due)
             await asyncio.to_thread(accounts.flush_seen)
+            if mailer is not None:
+                await asyncio.to_thread(service.send_reminders, mailer, reminder_hour)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
+
+
+async def _deliver_notices(
+    service: QueueService, senders: Mapping[str, Mailer], every: float
+) -> None:
+    """Send the ticket notices due, a few seconds apart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(service.deliver_notices, senders)
+        except Exception as exc:  # keep the loop alive; the next pass tries again
+            logger.warning("notice delivery failed (%s)", type(exc).__name__)
+
+
+def notice_senders(settings: ServerSettings) -> dict[str, Mailer]:
+    """The channels configured in the settings, by name."""
+    senders: dict[str, Mailer] = {}
+    if settings.smtp_url:
+        senders["email"] = SmtpMailer(settings.smtp_url, settings.mail_from)
+    if settings.line_channel_token:
+        senders["line"] = LineNotifier(settings.line_channel_token, settings.line_api_url)
+    if settings.web_push:
+        key = vapid_key(settings.data_dir / "vapid-private.pem")
+        senders["webpush"] = WebPushNotifier(key, settings.vapid_subject)
+    return senders
 
 
 def app_from_environment() -> FastAPI:
@@ -123,8 +171,21 @@ def create_app(
         # full passes, whose pauses are the issue path's p99 (docs/queue-state.md).
         gc.collect()
         gc.freeze()
+        mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else None
         closer = asyncio.create_task(
-            _housekeeping(service, accounts, settings.day_close_check_seconds)
+            _housekeeping(
+                service, accounts, settings.day_close_check_seconds, mailer, settings.reminder_hour
+            )
+        )
+        senders = notice_senders(settings)
+        app.state.notice_channels = tuple(senders)
+        if settings.web_push:
+            key = vapid_key(settings.data_dir / "vapid-private.pem")
+            app.state.vapid_public_key = application_server_key(key)
+        notifier = (
+            asyncio.create_task(_deliver_notices(service, senders, settings.notice_seconds))
+            if senders
+            else None
         )
         pusher = None
         if settings.relay_push_url:
@@ -139,6 +200,10 @@ def create_app(
         try:
             yield
         finally:
+            if notifier is not None:
+                notifier.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notifier
             if pusher is not None:
                 pusher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -165,6 +230,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(opendata.router)
     app.include_router(apply.router)
+    app.include_router(reserve.router)
+    app.include_router(notify.router)
     app.include_router(metrics.router)
     app.state.metrics = observed = metrics.Metrics(container)
     hub.on_event.append(observed.observe_event)

@@ -56,6 +56,9 @@ class QueueSnapshot:
     pauses: PauseForecast | None = None  # breaks open counters will take (lunch, absences)
     # share of services that are long complex cases, and how many usual services each lasts
     long_services: tuple[float, float] = (0.0, 1.0)
+    # Booked visits (来庁予約) not checked in yet: per category, minutes from now to each slot.
+    # A category listed here takes its reservation arrivals from the bookings, not the forecast.
+    scheduled: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from queue_server.domain.estimate import (
 _NORMAL = NormalDist()
 #: Priority rank of a visitor taking an ordinary ticket now (see ticket.Priority.rank).
 _NORMAL_RANK = 2
+_RESERVATION_RANK = 1
 _NONE = 3  # "no ticket" in rank comparisons
 _DEFAULT_SIGMA = 0.5
 
@@ -248,6 +249,10 @@ class MonteCarloEstimator:
         total = sum(len(t) for t in targets)
         runs = max(self.min_runs, min(self.runs, self.max_calls // max(total, 1)))
         walk_ins = _arrivals(snapshot.arrivals, categories)
+        booked = [
+            tuple(sorted(snapshot.scheduled[c])) if c in snapshot.scheduled else None
+            for c in categories
+        ]
         level_sd = snapshot.arrivals.level_sd if snapshot.arrivals is not None else 0.0
         rng = random.Random(self.seed)
         results: list[list[list[float]]] = [[[] for _ in t] for t in targets]
@@ -258,6 +263,7 @@ class MonteCarloEstimator:
             mus = [m.mu + (rng.gauss(0.0, m.mu_sd) if m.mu_sd > 0.0 else 0.0) for m in models]
             level = math.exp(rng.gauss(0.0, level_sd)) if level_sd > 0.0 else 1.0
             pending = [[0, 0, 0] for _ in range(n_cat)]
+            booked_in = [0] * n_cat  # scheduled reservations already in `pending`
             # Arrivals since the category was last looked at, as one Poisson count per look:
             # only how many newcomers wait matters to the dispatch, not when each came.
             looked = [0.0] * n_cat
@@ -303,8 +309,15 @@ class MonteCarloEstimator:
                         stream = coming.stream
                         expected = (stream.integrated(at) - stream.integrated(looked[c])) * level
                         for rank, share in coming.shares:
+                            if rank == _RESERVATION_RANK and booked[c] is not None:
+                                continue  # the bookings say who comes with a reservation
                             waits[rank] += _poisson(rng, expected * share)
                         looked[c] = at
+                    due = booked[c]
+                    if due is not None:
+                        while booked_in[c] < len(due) and due[booked_in[c]] <= at:
+                            waits[_RESERVATION_RANK] += 1
+                            booked_in[c] += 1
                     queue = targets[c]
                     while True:
                         pos = position[c]

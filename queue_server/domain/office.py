@@ -83,6 +83,21 @@ class Calendar:
 
 
 @dataclass(frozen=True)
+class ReservationRule:
+    """How a procedure takes visit reservations (来庁予約); slots are computed in
+    `domain.reservations`."""
+
+    slot_minutes: int = 30
+    per_slot: int = 1  # bookings one slot takes
+    hours: tuple[TimeRange, ...] = ()  # reservable hours each open day; () = opening hours
+    days_ahead: int = 30  # how far ahead residents can book
+    lead_minutes: int = 60  # no booking (or change) closer to the slot than this
+    on_special_openings: bool = True  # 休日開庁 days take bookings too
+    early_minutes: int = 30  # check-in opens this long before the slot
+    grace_minutes: int = 15  # and stays open this long after its start
+
+
+@dataclass(frozen=True)
 class Category:
     """A procedure (手続き) visitors take a ticket for."""
 
@@ -98,6 +113,7 @@ class Category:
     waiting_area: Mapping[str, str] = field(default_factory=dict)
     forms: tuple[str, ...] = ()  # request forms this procedure prefills (書かない窓口)
     reservable: bool = False
+    reservation: ReservationRule | None = None  # set when `reservable`
 
     def display_number(self, number: int) -> str:
         """The number as shown on slips and boards, e.g. "A-012"."""

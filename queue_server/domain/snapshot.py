@@ -272,12 +272,14 @@ def build_snapshot(
     history: History,
     today: Facts,
     day_start: datetime,
+    scheduled: Mapping[str, Sequence[datetime]] | None = None,
 ) -> QueueSnapshot:
     """The estimator's input from today's facts and what earlier days taught.
 
     `today` holds the facts from the start of the business day up to now (the ticket just
     issued included); `waiting` gives, per category and in call order, each waiting ticket's
-    priority rank and when it entered the queue.
+    priority rank and when it entered the queue. `scheduled` gives, per reservable category,
+    the slot starts of today's bookings not checked in yet (no-shows already left out).
     """
     categories = tuple(priors)
     models = learn_service_models(now, zone, priors, history, today.services)
@@ -305,4 +307,8 @@ def build_snapshot(
         skill_factors=skill_factors(history),
         pauses=forecast_pauses(history, now, zone),
         long_services=(history.long_share, history.long_factor),
+        scheduled={
+            c: tuple(max((start - now).total_seconds() / 60.0, 0.0) for start in starts)
+            for c, starts in (scheduled or {}).items()
+        },
     )

@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from queue_server.domain.dispatch import choose_next
+from queue_server.domain.dispatch import (
+    choose_next,
+    next_in_queue,
+    reservation_waiting_for_its_slot,
+)
 from queue_server.domain.errors import CategoryNotServed, CounterBusy, IllegalTransition
 from queue_server.domain.office import Office
 from queue_server.domain.ticket import Action, Ticket, TicketState
@@ -72,13 +76,22 @@ class Calling(Reads):
                 for current in store.tickets_at_counter(counter.id, day):
                     self._apply(store, office, now, current, Action.FINISH, actor, None)
             self._counter_free(store, office, counter.id, day)
-            ticket = choose_next(counter, lambda c: store.head_of_queue(c, day))
+            ticket = choose_next(counter, lambda c: self._head(store, c, day, now))
             if ticket is None:
                 return None
             return self._call(store, office, now, ticket, counter.id, actor)
 
         called = self._write(work)
         return None if called is None else self._view_after(called)
+
+    @staticmethod
+    def _head(store: TicketStore, category_id: str, day: date, now: datetime) -> Ticket | None:
+        """The category's next ticket; the whole queue is read only when a reservation waits
+        for its slot at the head (`domain.dispatch`)."""
+        head = store.head_of_queue(category_id, day)
+        if head is None or not reservation_waiting_for_its_slot(head, now):
+            return head
+        return next_in_queue(store.waiting(day, category_id), now)
 
     def call_ticket(self, ticket_id: int, counter_id: str, actor: str | None = None) -> TicketView:
         """Call one specific waiting ticket out of order."""

@@ -1,8 +1,9 @@
 """Day close: when a business day is over, and what closing it does.
 
 At the office's day-close time (or on the first use of a later business date), every ticket
-still open is closed out, the personal data kept for clerks is deleted, and expired
-pre-applications go.
+still open is closed out, the personal data kept for clerks is deleted, expired
+pre-applications go, reservations never checked in become no-shows and reminder e-mail
+addresses of the closed days are deleted.
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from queue_server.domain.office import Office
+from queue_server.domain.reservations import ReservationState
 from queue_server.service.ports import (
     AttachmentStore,
     CodeStore,
+    NoticeStore,
     OfficeRecord,
     OfficeStore,
+    ReservationStore,
     TicketStore,
 )
 
 
-class ClosingStore(OfficeStore, TicketStore, AttachmentStore, CodeStore, Protocol):
+class ClosingStore(
+    OfficeStore, TicketStore, AttachmentStore, CodeStore, ReservationStore, NoticeStore, Protocol
+):
     """What closing a day touches."""
 
 
@@ -42,4 +48,13 @@ def close_out(store: ClosingStore, now: datetime, target: date) -> None:
         store.save_ticket(ticket, "day-close")
     store.delete_attachments_through(target)
     store.delete_expired_preapplications(now)
+    # Bookings never checked in are no-shows; reminder addresses go with the day.
+    closed = store.office().closed_through
+    first = closed + timedelta(days=1) if closed is not None else date.min
+    for reservation in store.reservations_between(first, target):
+        if reservation.state == ReservationState.BOOKED:
+            reservation.mark_no_show(now)
+            store.save_reservation(reservation)
+    store.forget_reservation_contacts(target)
+    store.delete_subscriptions_through(target)
     store.set_closed_through(target)

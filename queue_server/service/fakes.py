@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.facts import Facts
+from queue_server.domain.notices import Subscription
 from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
+from queue_server.domain.reservations import HOLDING_STATES, Reservation
 from queue_server.domain.ticket import (
     AT_COUNTER_STATES,
     OPEN_STATES,
@@ -33,11 +35,13 @@ from queue_server.service.ports import (
     CounterStore,
     DeviceStore,
     LearningFacts,
+    NoticeStore,
     NumberStore,
     OfficeRecord,
     OfficeStore,
     QueueStore,
     RecentCall,
+    ReservationStore,
     StoreFactory,
     TicketStore,
     WaitingTicket,
@@ -63,6 +67,8 @@ class FakeTables:
     audit_log: list[tuple[str, str, int | None, datetime]] = field(default_factory=list)
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    reservations: dict[int, Reservation] = field(default_factory=dict)
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
 
     @classmethod
     def for_office(
@@ -303,6 +309,87 @@ class FakeAttachmentStore(_Fake):
         return deleted
 
 
+class FakeReservationStore(_Fake):
+    def add_reservation(self, reservation: Reservation) -> None:
+        reservation.id = max(self.tables.reservations, default=0) + 1
+        self.tables.reservations[reservation.id] = replace(reservation)
+
+    def save_reservation(self, reservation: Reservation) -> None:
+        assert reservation.id is not None
+        stored = self.tables.reservations[reservation.id]
+        self.tables.reservations[reservation.id] = replace(
+            reservation, reference=stored.reference, code_hash=stored.code_hash
+        )
+
+    def _find(self, keep: Callable[[Reservation], bool]) -> Reservation | None:
+        found = next((r for r in self.tables.reservations.values() if keep(r)), None)
+        return replace(found) if found is not None else None
+
+    def reservation_by_reference(self, reference: str) -> Reservation | None:
+        return self._find(lambda r: r.reference == reference)
+
+    def reservation_by_code(self, code_hash: str) -> Reservation | None:
+        return self._find(lambda r: r.code_hash == code_hash)
+
+    def reservation_for_ticket(self, ticket_id: int) -> Reservation | None:
+        return self._find(lambda r: r.ticket_id == ticket_id)
+
+    def booked_counts(self, category_id: str, day: date) -> dict[datetime, int]:
+        counts: dict[datetime, int] = {}
+        for r in self.tables.reservations.values():
+            holds = r.state in HOLDING_STATES
+            if holds and r.category_id == category_id and r.business_date == day:
+                counts[r.slot_start] = counts.get(r.slot_start, 0) + 1
+        return counts
+
+    def reservations_between(
+        self, first: date, last: date, category_id: str | None = None
+    ) -> list[Reservation]:
+        found = [
+            replace(r)
+            for r in self.tables.reservations.values()
+            if first <= r.business_date <= last and category_id in (None, r.category_id)
+        ]
+        return sorted(found, key=lambda r: (r.slot_start, r.id or 0))
+
+    def forget_reservation_contacts(self, through: date) -> int:
+        forgotten = 0
+        for r in self.tables.reservations.values():
+            if r.business_date <= through and r.email is not None:
+                r.email = None
+                forgotten += 1
+        return forgotten
+
+
+class FakeNoticeStore(_Fake):
+    def add_subscription(self, subscription: Subscription) -> None:
+        subscription.id = max(self.tables.subscriptions, default=0) + 1
+        self.tables.subscriptions[subscription.id] = replace(
+            subscription, sent=list(subscription.sent)
+        )
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        assert subscription.id is not None
+        stored = self.tables.subscriptions[subscription.id]
+        stored.sent = list(subscription.sent)
+        stored.attempts = subscription.attempts
+
+    def subscriptions(self) -> list[Subscription]:
+        return [replace(s, sent=list(s.sent)) for _, s in sorted(self.tables.subscriptions.items())]
+
+    def delete_subscription(self, token: str) -> bool:
+        found = [i for i, s in self.tables.subscriptions.items() if s.token == token]
+        for i in found:
+            del self.tables.subscriptions[i]
+        return bool(found)
+
+    def delete_subscriptions_through(self, day: date) -> int:
+        old = [i for i, s in self.tables.subscriptions.items() if s.business_date <= day]
+        for i in old:
+            del self.tables.subscriptions[i]
+        return len(old)
+
+
 class FakeLearningFacts(_Fake):
     def facts(self, since: datetime, until: datetime, zone: ZoneInfo) -> Facts:
         moved = {i for i, tr, _ in self.tables.transitions if since <= tr.at < until}
@@ -347,6 +434,8 @@ class FakeQueueStore(
     FakeCodeStore,
     FakeDeviceStore,
     FakeAttachmentStore,
+    FakeReservationStore,
+    FakeNoticeStore,
     FakeLearningFacts,
 ):
     """Every port on one office's tables (`QueueStore`)."""
@@ -388,6 +477,8 @@ if TYPE_CHECKING:  # mypy holds each fake to its port (never run)
     _codes: CodeStore = FakeCodeStore(_tables)
     _devices: DeviceStore = FakeDeviceStore(_tables)
     _attachments: AttachmentStore = FakeAttachmentStore(_tables)
+    _reservations: ReservationStore = FakeReservationStore(_tables)
+    _notices: NoticeStore = FakeNoticeStore(_tables)
     _facts: LearningFacts = FakeLearningFacts(_tables)
     _store: QueueStore = FakeQueueStore(_tables)
     _factory: StoreFactory = FakeStoreFactory(_tables)

@@ -32,14 +32,16 @@ from queue_server.domain.forms import form as form_spec
 from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.forms import validate as validate_form
 from queue_server.domain.office import LANGUAGES, Category, Office
+from queue_server.domain.reservations import Reservation, check_in_window, rule_of
 from queue_server.domain.ticket import Priority, Ticket
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage, then
 from queue_server.service.ports import CodeStore, NumberStore, QueueStore, RequestRenderer
 from queue_server.service.reads import Reads
+from queue_server.service.reserving import Reserving
 from queue_server.service.views import TicketView
 
 
-class Issuing(Reads):
+class Issuing(Reserving, Reads):
     """Give visitors numbers; take pre-applications; show clerks the prefilled requests."""
 
     # Set by `QueueService`.
@@ -51,7 +53,14 @@ class Issuing(Reads):
         """Check a scanned code (signature, expiry, known category, not used yet)."""
 
         def work(store: QueueStore, office: Office, now: datetime) -> VisitCode:
-            return self._valid_code(store, office, now, text)
+            booking, visit = self._scanned(store, office, now, text)
+            if visit is None:
+                assert booking is not None
+                closes = check_in_window(
+                    rule_of(office.category(booking.category_id)), booking.slot_start
+                )[1]
+                return VisitCode("reservation", booking.category_id, "", closes)
+            return visit
 
         return self._read(work)
 
@@ -103,18 +112,26 @@ class Issuing(Reads):
             raise InvalidRequest("give a category_id or a scanned code")
 
         def work(store: QueueStore, office: Office, now: datetime) -> tuple[Office, Ticket, int]:
-            visit = self._valid_code(store, office, now, code) if code is not None else None
-            if visit is not None and category_id not in (None, visit.category_id):
+            booking, visit = self._scanned(store, office, now, code)
+            code_category = visit.category_id if visit else booking.category_id if booking else None
+            if code_category is not None and category_id not in (None, code_category):
                 raise InvalidRequest("the code is for another procedure")
-            category = office.category(visit.category_id if visit else str(category_id))
+            category = office.category(code_category or str(category_id))
             prefilled = self._request_for(store, category, visit, request)
             reason = office.reception_closed_reason(category, now)
             if reason is not None:
                 raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
             day = office.business_date(now)
-            number = self._next_number(store, category, day)
+            # A booked visit was promised its place: the daily cap is for walk-ins.
+            number = self._next_number(store, category, day, capped=booking is None)
             chosen = Priority(visit.priority) if visit else priority
-            ahead = store.waiting_ahead(category.id, day, chosen.rank)
+            if booking is not None:
+                chosen = Priority.RESERVATION
+            early = booking is not None and booking.slot_start > now
+            # Checked in early, a reservation waits behind everyone here now until its slot.
+            ahead = store.waiting_ahead(
+                category.id, day, Priority.NORMAL.rank if early else chosen.rank
+            )
             ticket = Ticket.issue(
                 office_id=office.id,
                 business_date=day,
@@ -126,9 +143,16 @@ class Issuing(Reads):
                 language=language,
                 at=now,
             )
+            if early:
+                assert booking is not None
+                ticket.queued_at = booking.slot_start  # its priority starts at its slot
             store.add_ticket(ticket, device)
             if code is not None:
                 store.redeem_code(fingerprint(code), ticket, now)
+            if booking is not None:
+                assert ticket.id is not None  # set by add_ticket
+                booking.check_in(ticket.id, now)
+                store.save_reservation(booking)
             if prefilled is not None:
                 store.attach(ticket, "request", prefilled, now)
             self._emit(store, office, now, "ticket.issued", ticket=ticket)
@@ -139,6 +163,18 @@ class Issuing(Reads):
             return self._view(office, ticket, self.state(), ahead=ahead)
 
         return then(self._submit(work), answer)
+
+    def _scanned(
+        self, store: QueueStore, office: Office, now: datetime, code: str | None
+    ) -> tuple[Reservation | None, VisitCode | None]:
+        """The booking (checked in now) and the verified code a visitor brought, if any."""
+        if code is None:
+            return None, None
+        booking = self._reservation_for_short_code(store, office, code, now)
+        if booking is not None:
+            return booking, None
+        visit = self._valid_code(store, office, now, code)
+        return self._reservation_for_visit(store, office, visit, now), visit
 
     @staticmethod
     def _request_for(
@@ -239,11 +275,11 @@ class Issuing(Reads):
         return request["number"], pdf
 
     @staticmethod
-    def _next_number(store: NumberStore, category: Category, day: date) -> int:
+    def _next_number(store: NumberStore, category: Category, day: date, capped: bool = True) -> int:
         # Taken first and checked after: a refusal rolls the job's savepoint back, number too.
         number = store.take_number(category.id, day, category.number_start)
         issued = number - category.number_start + 1
-        if category.daily_cap is not None and issued > category.daily_cap:
+        if capped and category.daily_cap is not None and issued > category.daily_cap:
             raise DailyCapReached(
                 f"{category.names['ja']}: today's {category.daily_cap} tickets are all issued"
             )

@@ -12,7 +12,9 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.facts import Facts
+from queue_server.domain.notices import Subscription
 from queue_server.domain.office import Office, PrinterConfig
+from queue_server.domain.reservations import Reservation
 from queue_server.domain.ticket import Ticket
 
 T = TypeVar("T")
@@ -159,6 +161,43 @@ class AttachmentStore(Protocol):
     def delete_attachments_through(self, day: date) -> int: ...
 
 
+class ReservationStore(Protocol):
+    """Visit reservations (来庁予約); written under the office lock, so counting a slot's
+    bookings and adding one cannot race."""
+
+    def add_reservation(self, reservation: Reservation) -> None:
+        """Store a new booking and set its `id`."""
+        ...
+
+    def save_reservation(self, reservation: Reservation) -> None: ...
+    def reservation_by_reference(self, reference: str) -> Reservation | None: ...
+    def reservation_by_code(self, code_hash: str) -> Reservation | None: ...
+    def reservation_for_ticket(self, ticket_id: int) -> Reservation | None: ...
+    def booked_counts(self, category_id: str, day: date) -> dict[datetime, int]:
+        """Bookings holding a place (booked or checked in) per slot start."""
+        ...
+
+    def reservations_between(
+        self, first: date, last: date, category_id: str | None = None
+    ) -> list[Reservation]:
+        """Every reservation of the local dates [first, last], by slot time."""
+        ...
+
+    def forget_reservation_contacts(self, through: date) -> int:
+        """Delete the e-mail addresses of reservations on or before `through`."""
+        ...
+
+
+class NoticeStore(Protocol):
+    """Opt-in notice subscriptions of today's tickets; deleted at day close."""
+
+    def add_subscription(self, subscription: Subscription) -> None: ...
+    def save_subscription(self, subscription: Subscription) -> None: ...
+    def subscriptions(self) -> list[Subscription]: ...
+    def delete_subscription(self, token: str) -> bool: ...
+    def delete_subscriptions_through(self, day: date) -> int: ...
+
+
 class LearningFacts(Protocol):
     """What the wait estimator learns from (queue_server.domain.learning)."""
 
@@ -178,6 +217,8 @@ class QueueStore(
     CodeStore,
     DeviceStore,
     AttachmentStore,
+    ReservationStore,
+    NoticeStore,
     LearningFacts,
     Protocol,
 ):
@@ -192,6 +233,12 @@ class SlipPrinter(Protocol):
     ) -> dict[str, Any]:
         """Print now or fail; returns the outcome (`outcome`, `reason`, `code`, status)."""
         ...
+
+
+class Mailer(Protocol):
+    """Sends one e-mail (reservation reminders); raises when the server does not take it."""
+
+    def send(self, to: str, subject: str, body: str) -> None: ...
 
 
 class RequestRenderer(Protocol):

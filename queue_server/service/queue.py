@@ -13,6 +13,7 @@ from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.service.calling import Calling
 from queue_server.service.devices import Devices
 from queue_server.service.issuing import Issuing
+from queue_server.service.notifying import Notifying
 from queue_server.service.ports import (
     Clock,
     OfficeParser,
@@ -22,7 +23,7 @@ from queue_server.service.ports import (
 )
 
 
-class QueueService(Issuing, Calling, Devices):
+class QueueService(Issuing, Calling, Devices, Notifying):
     """Issue, call and move tickets; compute the public status."""
 
     def __init__(

@@ -24,10 +24,11 @@ from queue_server.domain.estimate import Estimates, WaitEstimate, WaitEstimator
 from queue_server.domain.facts import day_start_of, history_window
 from queue_server.domain.learning import History, learn_history
 from queue_server.domain.office import Office
+from queue_server.domain.reservations import ReservationState, is_no_show
 from queue_server.domain.snapshot import CounterState, build_snapshot
-from queue_server.domain.ticket import Ticket
+from queue_server.domain.ticket import Priority, Ticket
 from queue_server.service.jsonable import jsonable
-from queue_server.service.ports import QueueStore, WaitingTicket
+from queue_server.service.ports import QueueStore, ReservationStore, WaitingTicket
 from queue_server.service.views import Figure, called_ticket, public_ticket, recent_call
 
 # Enough that the board can list calls that left its main area even with every counter calling.
@@ -141,6 +142,9 @@ class StateProjector:
         by_category: dict[str, list[WaitingTicket]] = {}
         for ticket in waiting:
             by_category.setdefault(ticket.category_id, []).append(ticket)
+        scheduled = expected_reservations(store, office, day, at)
+        for rows in by_category.values():
+            rows.sort(key=lambda w: queue_position(w, at))
         # Today's facts through the same builder as earlier days' and as the backtest's.
         today = store.facts(start, at + timedelta(seconds=1), zone)
         snapshot = build_snapshot(
@@ -149,11 +153,13 @@ class StateProjector:
             priors={c.id: c.service_minutes for c in office.categories},
             counters=counters,
             waiting={
-                c: [(t.priority_rank, t.queued_at) for t in rows] for c, rows in by_category.items()
+                c: [(queue_position(t, at)[0], t.queued_at) for t in rows]
+                for c, rows in by_category.items()
             },
             history=history,
             today=today,
             day_start=start,
+            scheduled=scheduled,
         )
         estimates = self._estimator(snapshot)
         per_ticket = {}
@@ -272,3 +278,31 @@ class StateProjector:
             "recent_calls": recent,
         }
         return status, lamps
+
+
+def queue_position(ticket: WaitingTicket, at: datetime) -> tuple[int, datetime]:
+    """Call order as the dispatch sees it at `at`: a reservation checked in before its slot
+    has a walk-in's rank until then (`domain.dispatch`)."""
+    rank = ticket.priority_rank
+    if rank == Priority.RESERVATION.rank and ticket.queued_at > at:
+        rank = Priority.NORMAL.rank
+    return (rank, ticket.queued_at)  # ties keep the store's order (by number): stable sort
+
+
+def expected_reservations(
+    store: ReservationStore, office: Office, day: date, at: datetime
+) -> dict[str, list[datetime]]:
+    """Per reservable procedure, the slot starts of today's bookings still expected (booked,
+    not checked in, within their grace): the estimator counts them ahead of walk-ins."""
+    out: dict[str, list[datetime]] = {}
+    for category in office.categories:
+        if category.reservable and category.reservation is not None:
+            out[category.id] = []
+    for booking in store.reservations_between(day, day):
+        if booking.state != ReservationState.BOOKED or booking.category_id not in out:
+            continue
+        rule = office.category(booking.category_id).reservation
+        assert rule is not None
+        if not is_no_show(rule, booking.slot_start, at):
+            out[booking.category_id].append(booking.slot_start)
+    return out

@@ -35,6 +35,15 @@ class Transition:
     category_id: str
     counter_id: str | None
     actor: str | None
+    priority: str = "normal"  # the ticket's: "reservation" marks a booked visit
+
+
+#: How a visitor came: with a booked visit (来庁予約) or not (walk-ins, assistance included).
+VISITS = ("walk_in", "reservation")
+
+
+def visit_of(row: Transition) -> str:
+    return "reservation" if row.priority == "reservation" else "walk_in"
 
 
 class StatisticsStore(Protocol):
@@ -161,11 +170,17 @@ class Statistics:
     def _local(self, at: datetime) -> datetime:
         return at.astimezone(self._zone)
 
-    def report(self, first: date, last: date, by: str) -> list[dict[str, Any]]:
-        """One row per group (day, hour, category, counter or clerk) between two local dates."""
+    def report(
+        self, first: date, last: date, by: str, visit: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per group (day, hour, category, counter or clerk) between two local dates;
+        with `visit`, of walk-ins or of reservations only."""
         if by not in GROUPINGS:
             raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
-        facts = _facts(self._store.transitions(first, last), self._zone)
+        rows = self._store.transitions(first, last)
+        if visit is not None:
+            rows = [row for row in rows if visit_of(row) == visit]
+        facts = _facts(rows, self._zone)
         buckets: dict[str, _Bucket] = defaultdict(_Bucket)
 
         def key(at: datetime, category: str | None, counter: str | None, clerk: str | None) -> Any:

@@ -4,7 +4,8 @@ PostgreSQL, so the fakes cannot drift from the database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from support.server import prepare
@@ -289,3 +290,98 @@ def test_learning_facts_are_read_from_what_happened(stores: StoreFactory) -> Non
     assert [(p.counter_id, p.minutes) for p in facts.pauses] == [(COUNTER.id, 30.0)]
     assert facts.days == 1
     assert changed[COUNTER.id] == AT + timedelta(minutes=50)
+
+
+def _reservation(reference: str, hour: int, day: date = DAY, email: str | None = None) -> Any:
+    from queue_server.domain.reservations import Reservation, ReservationState
+
+    start = datetime.combine(day, time(hour), tzinfo=OFFICE.zone)
+    return Reservation(
+        reference=reference,
+        code_hash=f"hash-{reference}",
+        category_id="mynumber",
+        business_date=day,
+        slot_start=start,
+        slot_minutes=30,
+        language="ja",
+        state=ReservationState.BOOKED,
+        created_at=AT,
+        updated_at=AT,
+        email=email,
+    )
+
+
+def test_reservation_store_counts_holding_bookings_and_forgets_contacts(
+    stores: StoreFactory,
+) -> None:
+    tomorrow = DAY + timedelta(days=1)
+
+    def write(store: QueueStore) -> None:
+        first = _reservation("r1", 10, email="a@example.jp")
+        store.add_reservation(first)
+        assert first.id is not None
+        store.add_reservation(_reservation("r2", 10))
+        cancelled = _reservation("r3", 10)
+        store.add_reservation(cancelled)
+        cancelled.cancel(AT)
+        store.save_reservation(cancelled)
+        store.add_reservation(_reservation("r4", 11, tomorrow, email="b@example.jp"))
+        ticket = issue(store)
+        assert ticket.id is not None
+        first.check_in(ticket.id, AT)
+        store.save_reservation(first)
+
+    stores.run(write)
+    ten = datetime.combine(DAY, time(10), tzinfo=OFFICE.zone)
+    with stores.read() as store:
+        assert store.booked_counts("mynumber", DAY) == {ten: 2}
+        assert store.booked_counts("other", DAY) == {}
+        found = store.reservation_by_reference("r1")
+        assert found is not None and found.state == "checked_in"
+        assert found.slot_start == ten and found.email == "a@example.jp"
+        assert store.reservation_by_code("hash-r2") is not None
+        assert store.reservation_by_code("hash-none") is None
+        assert found.ticket_id is not None
+        linked = store.reservation_for_ticket(found.ticket_id)
+        assert linked is not None and linked.reference == "r1"
+        assert [r.reference for r in store.reservations_between(DAY, tomorrow)] == [
+            "r1",
+            "r2",
+            "r3",
+            "r4",
+        ]
+        assert [r.reference for r in store.reservations_between(tomorrow, tomorrow)] == ["r4"]
+    assert stores.run(lambda store: store.forget_reservation_contacts(DAY)) == 1
+    with stores.read() as store:
+        kept = {r.reference: r.email for r in store.reservations_between(DAY, tomorrow)}
+        assert kept == {"r1": None, "r2": None, "r3": None, "r4": "b@example.jp"}
+
+
+def test_notice_store_keeps_subscriptions_until_their_day_is_closed(
+    stores: StoreFactory,
+) -> None:
+    from queue_server.domain.notices import Subscription
+
+    def write(store: QueueStore) -> None:
+        ticket = issue(store)
+        assert ticket.id is not None
+        for token, day in (("t1", DAY), ("t2", DAY), ("t3", DAY + timedelta(days=1))):
+            sub = Subscription(token, ticket.id, day, "email", "a@example.jp", 3, "ja", AT)
+            store.add_subscription(sub)
+            assert sub.id is not None
+        first = store.subscriptions()[0]
+        first.sent.append("ahead")
+        first.attempts = 2
+        store.save_subscription(first)
+
+    stores.run(write)
+    with stores.read() as store:
+        found = store.subscriptions()
+        assert [s.token for s in found] == ["t1", "t2", "t3"]
+        assert (found[0].sent, found[0].attempts, found[1].sent) == (["ahead"], 2, [])
+        assert found[0].ahead == 3 and found[0].business_date == DAY
+    assert stores.run(lambda store: store.delete_subscription("t2")) is True
+    assert stores.run(lambda store: store.delete_subscription("t2")) is False
+    assert stores.run(lambda store: store.delete_subscriptions_through(DAY)) == 1
+    with stores.read() as store:
+        assert [s.token for s in store.subscriptions()] == ["t3"]

@@ -202,6 +202,26 @@ class TestCodes:
             before.taps,
         )
 
+    @pytest.mark.parametrize(
+        ("error", "key"),
+        [
+            ("check_in_too_early", "reserve.kiosk_too_early"),
+            ("check_in_too_late", "reserve.kiosk_too_late"),
+            ("reservation_closed", "reserve.kiosk_closed"),
+        ],
+    )
+    def test_a_booked_visit_outside_its_window_is_told_why_in_every_language(
+        self, error: str, key: str
+    ) -> None:
+        flow = ready_flow()
+        flow.choose_language("en", 0)
+        flow.open_scan(1)
+        flow.scanned("MDG1.x.y", 2)
+        flow.code_rejected(error, 3)
+        assert flow.state.message == error and flow.state.prefill is None
+        for lang in visitor_text.LANGUAGES:
+            assert text(lang, error) == visitor_text.text(lang, key)
+
     def test_a_card_prefill_plugs_into_the_same_step(self) -> None:
         flow = ready_flow()
         flow.choose_language("ja", 0)

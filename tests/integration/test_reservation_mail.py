@@ -1,0 +1,132 @@
+"""Reservation reminders by e-mail, through the real server's housekeeping to a local SMTP
+server (aiosmtpd): sent once the day before, never once cancelled, retried after a refusal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from support.server import app_client, free_port
+from tests_constants import TOKYO
+
+from queue_server.adapters.smtp_mail import SmtpMailer
+from queue_server.service.ports import FakeClock
+
+SECRET = "test-secret-for-reminders"
+EMAIL = "resident@example.jp"
+
+
+class Inbox:
+    """An SMTP handler that keeps what it gets; it can refuse the first few messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.refuse = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "451 4.3.0 try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 8, 0, tzinfo=TOKYO))
+
+
+@pytest.fixture
+def client(
+    sqlite_url: str, clock: FakeClock, tmp_path: Path, inbox: tuple[Inbox, int]
+) -> Iterator[TestClient]:
+    with app_client(
+        sqlite_url,
+        clock,
+        data_dir=tmp_path,
+        secret_key=SECRET,
+        smtp_url=f"smtp://127.0.0.1:{inbox[1]}",
+        mail_from="madoguchi@city.example.jp",
+        day_close_check_seconds=0.05,
+    ) as (client, _, _):
+        yield client
+
+
+def book(client: TestClient, start: str, email: str | None = EMAIL, lang: str = "en") -> str:
+    response = client.post(
+        "/api/v1/reservations",
+        json={"category_id": "mynumber", "start": start, "language": lang, "email": email},
+    )
+    assert response.status_code == 201, response.text
+    short: str = response.json()["reservation"]["short_code"]
+    return short
+
+
+def wait_for(condition: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.02)
+
+
+def test_a_reminder_goes_once_the_day_before_and_never_for_a_cancelled_booking(
+    client: TestClient, clock: FakeClock, inbox: tuple[Inbox, int]
+) -> None:
+    handler, _ = inbox
+    short = book(client, "2026-11-26T10:30:00+09:00")
+    cancelled = book(client, "2026-11-26T11:00:00+09:00", email="other@example.jp")
+    book(client, "2026-11-26T11:30:00+09:00", email=None)  # no reminder asked
+    book(client, "2026-11-27T10:30:00+09:00", email="later@example.jp")  # the day after
+    client.post("/api/v1/reservations/cancel", json={"code": cancelled})
+    time.sleep(0.3)
+    assert handler.messages == []  # before noon the day before
+    clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=TOKYO))
+    wait_for(lambda: len(handler.messages) == 1)
+    time.sleep(0.5)  # several more housekeeping passes
+    assert len(handler.messages) == 1
+    message = handler.messages[0]
+    assert message["To"] == EMAIL and message["From"] == "madoguchi@city.example.jp"
+    assert message["Subject"] == "Your visit tomorrow at 10:30"
+    assert isinstance(message, EmailMessage)
+    body = message.get_content()
+    assert "2026-11-26 at 10:30" in body and "My Number Card" in body
+    assert "check-in from 10:00 to 10:45" in body
+    assert short not in body  # the code is not in the mail
+
+
+def test_a_refused_reminder_is_retried(
+    client: TestClient, clock: FakeClock, inbox: tuple[Inbox, int]
+) -> None:
+    handler, _ = inbox
+    handler.refuse = 2
+    book(client, "2026-11-26T10:30:00+09:00", lang="ja")
+    clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=TOKYO))
+    wait_for(lambda: len(handler.messages) == 1)
+    time.sleep(0.3)
+    assert len(handler.messages) == 1
+    assert handler.messages[0]["Subject"] == "来庁予約のお知らせ（明日 10:30）"
+
+
+def test_the_smtp_url_is_checked() -> None:
+    with pytest.raises(ValueError):
+        SmtpMailer("http://mail.example.jp", "a@example.jp")
+    assert SmtpMailer("smtps://user:p%40ss@mail.example.jp", "a@example.jp")._port == 465
