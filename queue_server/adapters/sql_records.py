@@ -63,9 +63,18 @@ class SqlCodeStore:
         result = self._c.execute(delete(t.preapplications).where(p.expires_at <= now))
         return int(result.rowcount)
 
-    def audit(self, actor: str, action: str, ticket_id: int | None, at: datetime) -> None:
+    def audit(
+        self, actor: str, action: str, ticket_id: int | None, at: datetime, detail: str = ""
+    ) -> None:
         self._c.execute(
-            insert(t.audit_log).values(actor=actor, action=action, ticket_id=ticket_id, at=at)
+            insert(t.audit_log).values(
+                actor=actor[:80],
+                action=action,
+                ticket_id=ticket_id,
+                at=at,
+                device=actor.removeprefix("device:")[:80] if actor.startswith("device:") else None,
+                detail=detail[:200] or None,
+            )
         )
 
     def code_redeemed(self, fingerprint: str) -> bool:
@@ -133,7 +142,12 @@ class SqlAttachmentStore:
         )
         return [{"kind": r.kind, "data": r.data, "created_at": r.created_at} for r in rows]
 
+    #: Personal data was deleted in this transaction: after the commit the writer scrubs the
+    #: SQLite WAL (see `database.scrub_wal`).
+    purged = False
+
     def delete_attachments_through(self, day: date) -> int:
+        self.purged = True
         a = t.ticket_attachments.c
         ids = select(t.tickets.c.id).where(t.tickets.c.office_id == self._office_id)
         result = self._c.execute(

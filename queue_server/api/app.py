@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from queue_server.adapters.accounts import Accounts
+from queue_server.adapters.audit import AuditLog
 from queue_server.adapters.database import create_database_engine
 from queue_server.adapters.event_bus import EventBus, create_bus
 from queue_server.adapters.office_file import parse_office
@@ -20,8 +21,12 @@ from queue_server.adapters.offices import office_ids
 from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.sql_writer import SqlStoreFactory
-from queue_server.api import admin, apply, console, errors, opendata, pages, routes, ws
+from queue_server.adapters.throttle import LoginThrottle
+from queue_server.api import admin, apply, console, docs, errors, opendata, pages, routes, ws
 from queue_server.api.deps import Container
+from queue_server.api.guard import SocketGuard
+from queue_server.api.headers import SecurityHeaders
+from queue_server.api.limits import BodyLimit, ClientRateLimit
 from queue_server.api.realtime import Hub
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
@@ -108,11 +113,15 @@ def create_app(
         accounts=accounts,
         stores=stores,
         hub=hub,
+        guard=SocketGuard(accounts.valid_tokens),
+        audit=AuditLog(engine, clock),
+        throttle=LoginThrottle(engine, clock),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        container.guard.start()
         # Everything built so far lives as long as the server: keep it out of the collector's
         # full passes, whose pauses are the issue path's p99 (docs/queue-state.md).
         gc.collect()
@@ -126,6 +135,7 @@ def create_app(
             closer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closer
+            await container.guard.stop()
             await hub.stop()
             await asyncio.to_thread(accounts.flush_seen)
             await asyncio.to_thread(stores.close)
@@ -135,9 +145,19 @@ def create_app(
         version="1",
         description="Numbered tickets, counters and real-time status for a city-hall office.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by `docs.install`, never from a CDN
+        redoc_url=None,
     )
     app.state.container = container
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, small=settings.max_report_bytes)
+    app.add_middleware(
+        ClientRateLimit,
+        preapplications_per_hour=settings.preapplications_per_hour,
+        public_reads_per_minute=settings.public_reads_per_minute,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 answers get it too
     errors.install(app)
+    docs.install(app, production=settings.environment == "production")
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.include_router(pages.router)

@@ -19,6 +19,14 @@ from queue_server.service.ports import (
     TicketStore,
 )
 
+#: Events the wait estimator learns pauses and calls from (`sql_history.read_facts`): kept for
+#: `EVENT_HISTORY`, well beyond the learning window (28 days). Every other event (issues,
+#: transitions, device health, print outcomes) serves only realtime catch-up, which needs the
+#: current day: it goes at the day close a day later. Statistics read tickets and transitions,
+#: not events.
+LEARNT_EVENTS = ("counter.changed", "ticket.called")
+EVENT_HISTORY = timedelta(days=90)
+
 
 class ClosingStore(OfficeStore, TicketStore, AttachmentStore, CodeStore, Protocol):
     """What closing a day touches."""
@@ -42,4 +50,5 @@ def close_out(store: ClosingStore, now: datetime, target: date) -> None:
         store.save_ticket(ticket, "day-close")
     store.delete_attachments_through(target)
     store.delete_expired_preapplications(now)
+    store.prune_events(now - timedelta(days=1), LEARNT_EVENTS, now - EVENT_HISTORY)
     store.set_closed_through(target)
