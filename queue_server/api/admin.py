@@ -189,7 +189,13 @@ def _dates(first: date | None, last: date | None, c: ContainerDep) -> tuple[date
     return first, last
 
 
-@router.get("/stats")
+_STATS_CSV = {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "format=csv: the rows as CSV (UTF-8 with BOM)",
+}
+
+
+@router.get("/stats", responses={200: _STATS_CSV})
 def stats(
     c: ContainerDep,
     _: AdminDep,
