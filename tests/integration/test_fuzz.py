@@ -1,5 +1,5 @@
 """Schemathesis over the OpenAPI document, bounded: 30 examples per operation with a fixed seed,
-as a clerk and as a kiosk. No answer may be a 5xx or break the documented response schema.
+as a clerk, a kiosk and an admin. No answer may be a 5xx or break the documented response schema.
 
 Hypothesis drives each operation's strategy directly (schemathesis' pytest plugin does not load
 its schema from a fixture under this pytest)."""
@@ -47,7 +47,7 @@ def send(client: TestClient, case: Any, token: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("who", ["clerk", "kiosk"])
+@pytest.mark.parametrize("who", ["clerk", "kiosk", "admin"])
 def test_no_server_error_and_no_schema_violation(who: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'madoguchi.db'}"
     with app_client(url, FakeClock(OPEN_MOMENT), data_dir=tmp_path, secret_key="f" * 40) as (
