@@ -78,6 +78,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application for one office; the database must be migrated and the office loaded."""
     clock = clock or SystemClock()
+    settings.private_data_dir()  # 0700: the database, the code secret, printed slips
     database_url = settings.resolved_database_url()
     engine = engine or create_database_engine(database_url)
     bus = bus or create_bus(settings.event_bus, database_url)
