@@ -113,7 +113,9 @@ class SqlDeviceStore:
     def devices(self) -> list[dict[str, Any]]:
         d = t.devices.c
         rows = self._c.execute(
-            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at).order_by(d.name)
+            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at, d.revoked_at).order_by(
+                d.name
+            )
         )
         return [dict(r._mapping) for r in rows]
 

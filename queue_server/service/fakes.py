@@ -74,7 +74,7 @@ class FakeTables:
 
     def add_device(self, name: str, kind: str) -> None:
         """Register a kiosk or board (the accounts' job in the real database)."""
-        seen = {"last_seen_at": None, "health": None, "health_at": None}
+        seen = {"last_seen_at": None, "health": None, "health_at": None, "revoked_at": None}
         self.devices[name] = {"name": name, "kind": kind, **seen}
 
 

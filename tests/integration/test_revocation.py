@@ -123,12 +123,17 @@ class TestDevices:
         revoked = client.post("/api/v1/admin/devices/kiosk-1/revoke", headers=bearer(tokens.admin))
         assert revoked.status_code == 200
         assert health(client, tokens.kiosk) == 401
+        listed = client.get("/api/v1/devices", headers=bearer(tokens.clerk)).json()["devices"]
+        assert next(d for d in listed if d["name"] == "kiosk-1")["revoked_at"] is not None
+        assert next(d for d in listed if d["name"] == "board-1")["revoked_at"] is None
         rotated = client.post("/api/v1/admin/devices/kiosk-1/rotate", headers=bearer(tokens.admin))
         assert rotated.status_code == 200
         assert rotated.headers["cache-control"] == "no-store"
         fresh = rotated.json()["token"]
         assert health(client, fresh) == 200
         assert health(client, tokens.kiosk) == 401
+        listed = client.get("/api/v1/devices", headers=bearer(tokens.clerk)).json()["devices"]
+        assert next(d for d in listed if d["name"] == "kiosk-1")["revoked_at"] is None
 
     def test_rotation_retires_the_old_token(self, api) -> None:
         client, tokens, _ = api
