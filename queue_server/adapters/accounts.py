@@ -7,6 +7,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -36,6 +37,13 @@ class WeakPassword(DomainError):
     message_ja = "パスワードが短すぎるか、空白だけです。"
 
 
+class LoginBusy(DomainError):
+    code = "login_busy"
+    status = 429
+    message_ja = "ログインが集中しています。しばらくしてからもう一度お試しください。"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "2"}
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status = 401
@@ -56,6 +64,10 @@ class Device:
     kind: str
 
 
+#: Password checks (argon2, ~0.4 s of CPU each) running at once per process, and how long a
+#: login waits for its turn before it is told to retry (429 login_busy).
+HASHING_AT_ONCE = 2
+HASHING_WAIT_SECONDS = 5.0
 #: Shortest password per role: administrators change the office and the staff list.
 MIN_PASSWORD = {"clerk": 8, "admin": 12}
 
@@ -89,6 +101,7 @@ class Accounts:
         self._seen_lock = threading.Lock()
         self._clock = clock
         self._ttl = timedelta(hours=staff_token_hours)
+        self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
     def add_user(self, name: str, role: str, password: str) -> Staff:
         if role not in ROLES:
@@ -142,10 +155,16 @@ class Accounts:
                 select(t.users).where(t.users.c.name == name, t.users.c.active.is_(True))
             ).first()
         stored = row.password_hash if row is not None else _DUMMY_HASH
+        # At most `HASHING_AT_ONCE` password checks at a time: a flood of logins (from many
+        # addresses, before any lock-out) must not take the CPU the queue needs.
+        if not self._hashing.acquire(timeout=HASHING_WAIT_SECONDS):
+            raise LoginBusy("too many logins at once: try again in a moment")
         try:
             self._hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             raise InvalidCredentials("wrong user name or password") from None
+        finally:
+            self._hashing.release()
         if row is None:
             raise InvalidCredentials("wrong user name or password")
         token = "mdg_" + secrets.token_urlsafe(32)

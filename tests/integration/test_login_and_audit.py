@@ -100,6 +100,23 @@ class TestThrottling:
         assert "secret-wrong" not in dump and CLERK_PASSWORD not in dump
         assert "no-such-user" not in dump
 
+    def test_password_checks_are_rationed(self, api, monkeypatch) -> None:
+        """A flood of logins waits for a few argon2 slots, then is told to retry."""
+        import queue_server.adapters.accounts as accounts_module
+
+        client, _, _ = api
+        monkeypatch.setattr(accounts_module, "HASHING_WAIT_SECONDS", 0.1)
+        accounts = client.app.state.container.accounts  # type: ignore[attr-defined]
+        held = [accounts._hashing.acquire() for _ in range(accounts_module.HASHING_AT_ONCE)]
+        try:
+            busy = login(client, "clerk0", CLERK_PASSWORD)
+        finally:
+            for _ in held:
+                accounts._hashing.release()
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "2"
+        assert busy.json()["error"]["code"] == "login_busy"
+        assert login(client, "clerk0", CLERK_PASSWORD).status_code == 200
+
 
 class TestAuditLog:
     def test_admin_and_staff_actions_are_recorded(self, api) -> None:
