@@ -42,6 +42,7 @@ from sqlalchemy import Engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_queue import drop_pg, fresh_pg
 from support.server import bearer, prepare, roomy_office, server_process
+from tests_constants import REDIS_URL
 
 from queue_server.service.ports import SystemClock
 
@@ -400,15 +401,22 @@ def madoguchi_waiting(base: str) -> int:
 
 
 def run_madoguchi(
-    scenario: Scenario, database: str, server_env: dict[str, str], seconds: int, workdir: Path
+    scenario: Scenario,
+    database: str,
+    server_env: dict[str, str],
+    seconds: int,
+    workdir: Path,
+    workers: int = 1,
 ) -> Row:
     """A fresh database and `madoguchi serve`, one wrk run against it, then the checks."""
     settings = {"data_dir": str(workdir), **server_env}
-    bus = settings.pop("event_bus", "memory://")
+    # several workers need a shared bus: the queue database's NOTIFY, or Redis next to SQLite
+    shared = "postgresql" if database == "postgresql" else REDIS_URL
+    bus = settings.pop("event_bus", "memory://" if workers == 1 else shared)
     with fresh_database(database, workdir) as url:
         engine, tokens = prepare(url, SystemClock(), raw=bench_office())
         try:
-            with server_process(url, bus, None, **settings) as base:
+            with server_process(url, bus, None, workers, **settings) as base:
                 if scenario.reads:
                     bodies = [
                         {"category_id": CATEGORIES[i % len(CATEGORIES)]}
@@ -455,13 +463,14 @@ def run_scenario(
     server_env: dict[str, str],
     seconds: int,
     workdir: Path,
+    workers: int = 1,
 ) -> list[Row]:
     """Madoguchi on each database, each run bracketed by peer runs when a peer is given."""
     rows: list[Row] = []
     if peer_url:
         rows.append(run_peer(scenario, peer_url, seconds, workdir))
     for database in databases:
-        ours = run_madoguchi(scenario, database, server_env, seconds, workdir)
+        ours = run_madoguchi(scenario, database, server_env, seconds, workdir, workers)
         rows.append(ours)
         if peer_url:
             before = rows[-2]
@@ -543,6 +552,9 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="MADOGUCHI_KEY=VALUE for the server process (repeatable), e.g. ESTIMATOR=replay",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`madoguchi serve --workers N` (shared bus)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: `apt-get install wrk` (make bench installs it)")
@@ -556,12 +568,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-issue-") as tmp:
         for name in chosen:
             results[name] = run_scenario(
-                SCENARIOS[name], databases, peer_url, server_env, args.seconds, Path(tmp)
+                SCENARIOS[name],
+                databases,
+                peer_url,
+                server_env,
+                args.seconds,
+                Path(tmp),
+                args.workers,
             )
 
     env_text = ", ".join(f"MADOGUCHI_{k.upper()}={v}" for k, v in server_env.items()) or "none"
     print(f"\n{date.today()}: Madoguchi at commit {describe_build()}, {os.cpu_count()} cores,")
-    print(f"load average {load1:.1f} at the start, {args.seconds} s a run, server env: {env_text}.")
+    print(f"load average {load1:.1f} at the start, {args.seconds} s a run, server env: {env_text},")
+    print(f"{args.workers} server worker process(es).")
     if peer_url:
         print(f"Peer: MADO-queue at {peer_url}; ratios to the mean of the peer runs either side.")
     for name in PRINT_ORDER:

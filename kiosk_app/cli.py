@@ -21,6 +21,7 @@ def _kiosk(args: argparse.Namespace) -> int:
             "demo": args.demo or None,
             "fullscreen": args.fullscreen or None,
             "idle_seconds": args.idle_seconds,
+            "general_category": args.general_category,
         }.items()
         if value is not None
     }
@@ -51,4 +52,8 @@ def register(sub: Any) -> None:
     )
     kiosk.add_argument("--fullscreen", action="store_true", help="fill the screen (kiosk mode)")
     kiosk.add_argument("--idle-seconds", type=float, help="reset after this long untouched")
+    kiosk.add_argument(
+        "--general-category",
+        help="procedure id 「わからない・その他」 issues tickets for (default: ask the reception)",
+    )
     kiosk.set_defaults(handler=_kiosk)

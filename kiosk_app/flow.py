@@ -27,6 +27,14 @@ from typing import Any
 LANGUAGES: tuple[str, ...] = ("ja", "en", "zh-Hans", "ko", "vi", "pt", "ja-easy")
 
 
+def offered_languages(declared: object) -> tuple[str, ...]:
+    """The kiosk languages an office offers, in the kiosk's order; Japanese always, and every
+    language when the office (or an older server) does not say."""
+    if not isinstance(declared, list | tuple) or not declared:
+        return LANGUAGES
+    return tuple(lang for lang in LANGUAGES if lang == "ja" or lang in declared)
+
+
 class Screen(StrEnum):
     LANGUAGE = "language"
     PROCEDURES = "procedures"
@@ -42,6 +50,7 @@ class Screen(StrEnum):
     CARD_READING = "card_reading"  # the tries query or the VERIFY and read are running
     CARD_LOCKED = "card_locked"
     REQUEST_FORM = "request_form"
+    UNSURE = "unsure"  # "I don't know / something else", when no category takes such visitors
 
 
 # Screens during which the card must stay in the reader; removing it there starts over.
@@ -101,6 +110,7 @@ class Category:
     id: str
     names: Mapping[str, str]
     waiting_area: Mapping[str, str]
+    prefix: str = ""  # the ticket letter (A-F), shown on the tile as on the board and slip
     open: bool = True
     closed_reason: str | None = None
     waiting: int | None = None
@@ -278,12 +288,17 @@ class State:
     card_swap: bool = False  # the card in the reader failed: wait until it is taken off
     # Kept across visits: the kiosk's own reader and what the server said.
     card_reader: bool = False
+    # The category that takes visitors who do not know which procedure they need (総合案内),
+    # when the office has one; without it "I don't know" sends them to the reception staff.
+    general_category: str | None = None
     connected: bool = False
     office_loaded: bool = False
     office_open: bool = True
     office_closed_reason: str | None = None
     hours_today: str | None = None
     office_names: Mapping[str, str] = field(default_factory=dict)
+    # The visitor languages the office offers (its file's `languages`), in the kiosk's order.
+    languages: tuple[str, ...] = LANGUAGES
     categories: tuple[Category, ...] = ()
     forms: tuple[RequestForm, ...] = ()
 
@@ -291,6 +306,10 @@ class State:
         """The selected category (or the one named)."""
         wanted = category_id or self.category_id
         return next((c for c in self.categories if c.id == wanted), None)
+
+    def general(self) -> Category | None:
+        """The category for visitors who do not know which procedure they need, if any."""
+        return self.category(self.general_category) if self.general_category else None
 
     def form(self, form_id: str | None = None) -> RequestForm | None:
         """The chosen request form (or the one named)."""
@@ -316,10 +335,14 @@ class Flow:
     """The visitor flow; every method returns the commands the shell must carry out."""
 
     def __init__(
-        self, timeouts: Timeouts | None = None, now: float = 0.0, card_reader: bool = False
+        self,
+        timeouts: Timeouts | None = None,
+        now: float = 0.0,
+        card_reader: bool = False,
+        general_category: str | None = None,
     ) -> None:
         self.timeouts = timeouts or Timeouts()
-        self.state = State(card_reader=card_reader)
+        self.state = State(card_reader=card_reader, general_category=general_category)
         self.last_touch = now
         self._last_status: Mapping[str, Any] | None = None
 
@@ -336,6 +359,7 @@ class Flow:
                     id=raw["id"],
                     names=dict(raw.get("names", {})),
                     waiting_area=dict(raw.get("waiting_area") or {}),
+                    prefix=str(raw.get("prefix") or ""),
                     open=bool(raw.get("open_now", True)),
                     closed_reason=raw.get("closed_reason"),
                     waiting=old.waiting if old else None,
@@ -352,6 +376,7 @@ class Flow:
             office_open=bool(office.get("open", True)),
             hours_today=office.get("hours_today"),
             office_names=dict(office.get("names", {})),
+            languages=offered_languages(office.get("languages")),
             categories=tuple(categories),
         )
         if self._last_status is not None:
@@ -472,6 +497,20 @@ class Flow:
             return []
         self.state = replace(
             self.state, screen=Screen.CONFIRM, category_id=category_id, taps=taps, message=None
+        )
+        return []
+
+    def choose_unsure(self, now: float) -> list[Command]:
+        """ "I don't know / something else": the office's general category when it has one
+        (a ticket like any other), else a screen that sends the visitor to the reception."""
+        self.touch(now)
+        if self.state.screen is not Screen.PROCEDURES:
+            return []
+        general = self.state.general()
+        if general is not None:
+            return self.choose_category(general.id, now)
+        self.state = replace(
+            self.state, screen=Screen.UNSURE, taps=self.state.taps + 1, message=None
         )
         return []
 
@@ -621,7 +660,7 @@ class Flow:
             self.state = replace(
                 self.state, screen=Screen.SCAN, prefill=None, category_id=None, assistance=False
             )
-        elif screen in (Screen.CONFIRM, Screen.SCAN):
+        elif screen in (Screen.CONFIRM, Screen.SCAN, Screen.UNSURE):
             self.state = replace(
                 self.state,
                 screen=Screen.PROCEDURES,
@@ -641,6 +680,7 @@ class Flow:
         used_card = self.state.form_id is not None
         self.state = State(
             card_reader=self.state.card_reader,
+            general_category=self.state.general_category,
             forms=self.state.forms,
             connected=self.state.connected,
             office_loaded=self.state.office_loaded,

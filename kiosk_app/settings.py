@@ -25,6 +25,9 @@ class KioskSettings(BaseSettings):
     scanner_url: str | None = None  # default: images:// from the data directory
     # MyNumber card reader: pcsc://[reader name] or sim://?pin=1234; none: no card button.
     reader_url: str | None = None
+    # The procedure id (総合案内, その他) that takes visitors who do not know which procedure
+    # they need; without one, the kiosk's 「わからない・その他」 sends them to the reception staff.
+    general_category: str | None = None
     demo: bool = False  # demo mode: the simulated card (PIN 1234) unless a reader is given
     fullscreen: bool = False
     idle_seconds: float = 60.0

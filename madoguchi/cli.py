@@ -16,9 +16,11 @@ def build_parser() -> argparse.ArgumentParser:
     from display_board import cli as board_cli
     from kiosk_app import cli as kiosk_cli
     from kiosk_app.devices.card import cli as card_cli
+    from madoguchi import doctor
     from printer import cli as printer_cli
     from queue_server import cli as server_cli
-    from queue_server import replay_cli
+    from queue_server import ops_cli, replay_cli
+    from relay import cli as relay_cli
 
     parser = argparse.ArgumentParser(
         prog="madoguchi", description="Counter (窓口) kiosk and queue system for city halls."
@@ -29,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk_cli.register(sub)
     card_cli.register(sub)
     replay_cli.register(sub)
+    ops_cli.register(sub)
     board_cli.register(sub)
+    relay_cli.register(sub)
+    doctor.register(sub)
     return parser
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -70,7 +70,10 @@ class Slip:
     procedure_local: str | None = None
     people_ahead: int | None = None
     wait: WaitEstimate | None = None
-    waiting_area: str | None = None
+    waiting_area: str | None = None  # in Japanese, the slip's first line
+    # The office's names of the waiting area by language tag (ja, en, ja-easy, ...), so the
+    # visitor's line (and the English fallback of a kanji-mode printer) names it in its language.
+    waiting_area_names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:
@@ -81,6 +84,10 @@ class Slip:
             raise SlipDataError("status_url is empty")
         if self.people_ahead is not None and self.people_ahead < 0:
             raise SlipDataError("people_ahead must not be negative")
+
+    def waiting_area_in(self, language: Language) -> str | None:
+        """The waiting area as the office names it in `language`, else in Japanese."""
+        return self.waiting_area_names.get(language.value) or self.waiting_area
 
     @property
     def translated(self) -> bool:
@@ -113,7 +120,11 @@ class Slip:
             details.append(
                 pick(
                     f"{ja.place_label}{ja.label_sep}{self.waiting_area}",
-                    (f"{local.place_label}{local.label_sep}{self.waiting_area}" if local else None),
+                    (
+                        f"{local.place_label}{local.label_sep}{self.waiting_area_in(self.language)}"
+                        if local
+                        else None
+                    ),
                 )
             )
         return SlipContent(
@@ -140,9 +151,9 @@ def format_wait(wait: WaitEstimate | None, language: Language) -> str:
     t = texts_for(language)
     if wait is None:
         return t.wait_unknown
-    text = t.wait_point.format(m=wait.minutes)
-    if wait.has_interval:
-        text += t.wait_interval.format(lo=wait.low, hi=wait.high)
+    text = t.wait_point(wait.minutes)
+    if wait.low is not None and wait.high is not None:
+        text += t.interval(wait.low, wait.high)
     return text
 
 
@@ -168,9 +179,13 @@ def slip_from_ticket(
     office_name: str,
     category_names: Mapping[str, str],
     language: Language | str,
-    waiting_area: str | None = None,
+    waiting_area: str | Mapping[str, str] | None = None,
 ) -> Slip:
-    """Build a slip from the server's ticket JSON and the category's names by language tag."""
+    """Build a slip from the server's ticket JSON and the category's names by language tag.
+
+    `waiting_area` is the category's names of it by language tag (the office file's), or one
+    Japanese name that both lines then show.
+    """
     try:
         lang = Language(language)
     except ValueError:
@@ -191,6 +206,10 @@ def slip_from_ticket(
             _optional_int(ticket, "estimate_low_minutes"),
             _optional_int(ticket, "estimate_high_minutes"),
         )
+    area_names: dict[str, str] = {}
+    if isinstance(waiting_area, Mapping):
+        area_names = {str(k): str(v) for k, v in waiting_area.items() if v}
+        waiting_area = area_names.get("ja")
     return Slip(
         office_name=office_name,
         number=_required_str(ticket, "number"),
@@ -202,7 +221,20 @@ def slip_from_ticket(
         people_ahead=_optional_int(ticket, "ahead"),
         wait=wait,
         waiting_area=waiting_area,
+        waiting_area_names=area_names,
     )
+
+
+# The demo office's names of its lobby, as an office file gives them.
+SAMPLE_WAITING_AREA: Mapping[str, str] = {
+    "ja": "1階 市民課前ロビー",
+    "en": "1F, lobby in front of the Citizens Division",
+    "zh-Hans": "1楼 市民课前大厅",
+    "ko": "1층 시민과 앞 로비",
+    "vi": "Tầng 1, sảnh trước Ban Công dân",
+    "pt": "1º andar, saguão em frente à Divisão de Cidadãos",
+    "ja-easy": "1かい しみんかの まえの ロビー",
+}
 
 
 def sample_slip(language: Language | str = Language.EN) -> Slip:
@@ -228,6 +260,7 @@ def sample_slip(language: Language | str = Language.EN) -> Slip:
         people_ahead=3,
         wait=WaitEstimate(15, 10, 25),
         waiting_area="1階 市民課前ロビー",
+        waiting_area_names=SAMPLE_WAITING_AREA,
     )
 
 

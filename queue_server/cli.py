@@ -74,9 +74,39 @@ def _run(args: argparse.Namespace, engine: Any, banner: list[str]) -> int:
     return 0
 
 
+def _run_workers(args: argparse.Namespace, engine: Any) -> int:
+    """Several worker processes on one port (uvicorn's supervisor): each builds its own app from
+    the environment, computes its own queue state and hears the others' events on the bus."""
+    import uvicorn
+
+    settings = _settings(args)
+    if settings.event_bus.split(":", 1)[0] == "memory":
+        return _fail(
+            "several workers need a shared event bus: set MADOGUCHI_EVENT_BUS=postgresql "
+            "(with a PostgreSQL database) or redis://HOST:6379/0"
+        )
+    engine.dispose()  # each worker opens its own pool
+    base = f"http://{args.host}:{args.port}"
+    os.environ["MADOGUCHI_DATABASE_URL"] = settings.resolved_database_url()
+    os.environ.setdefault("MADOGUCHI_PUBLIC_BASE_URL", base)
+    print(f"Madoguchi queue server on {base} ({args.workers} worker processes)")
+    sys.stdout.flush()
+    uvicorn.run(
+        "queue_server.api.app:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+    )
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     engine = _engine(args)
     _load_demo_if_empty(engine)
+    if args.workers > 1:
+        return _run_workers(args, engine)
     return _run(args, engine, [])
 
 
@@ -257,6 +287,12 @@ def register(sub: Any) -> None:
     net_parent.add_argument("--log-level", default="info")
 
     serve = sub.add_parser("serve", parents=[db_parent, net_parent], help="run the queue server")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on the port (more than 1 needs the postgresql or redis event bus)",
+    )
     serve.set_defaults(handler=_serve)
     demo = sub.add_parser(
         "demo",

@@ -44,7 +44,7 @@ def _replay(args: argparse.Namespace) -> int:
     unknown = sorted({r.category_id for r in records} - known)
     if unknown:
         return _fail(f"the log has categories the office file lacks: {', '.join(unknown)}")
-    from queue_server.domain.learning import day_start_of
+    from queue_server.domain.facts import day_start_of
 
     days = len({day_start_of(r.issued_at, office.zone) for r in records})
     bar = _bar(len(records), "ticket", f"replaying {days} days")

@@ -49,6 +49,19 @@ class ServerSettings(BaseSettings):
     public_reads_per_minute: int = Field(default=1200, ge=1)
 
     secret_key: str | None = None
+    # The internet-facing relay (docs/relay.md): where to push anonymised state, and the shared
+    # secret that signs each push (MADOGUCHI_RELAY_PUSH_SECRET, or a file holding it).
+    relay_push_url: str | None = None
+    relay_push_secret: str | None = None
+    relay_push_secret_file: Path | None = None
+    relay_snapshot_seconds: float = 60.0
+
+    def relay_secret(self) -> bytes | None:
+        if self.relay_push_secret:
+            return self.relay_push_secret.encode()
+        if self.relay_push_secret_file:
+            return self.relay_push_secret_file.read_text(encoding="utf-8").strip().encode()
+        return None
 
     def code_secret(self) -> bytes:
         """The key that signs visit codes: MADOGUCHI_SECRET_KEY, else one generated once and

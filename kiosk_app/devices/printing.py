@@ -32,8 +32,9 @@ class SlipPrinter:
         self, ticket: Mapping[str, Any], category: Category, language: str
     ) -> PrintResult:
         """Build the slip from the server's ticket and send it."""
-        area = category.waiting_area.get("ja")
-        slip = slip_from_ticket(ticket, self.office_name, category.names, language, area)
+        slip = slip_from_ticket(
+            ticket, self.office_name, category.names, language, category.waiting_area
+        )
         return self._printer.print_slip(slip)
 
     def status(self) -> PrinterStatus:

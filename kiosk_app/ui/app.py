@@ -37,6 +37,7 @@ def build(settings: KioskSettings) -> tuple[KioskController, KioskWindow]:
         Timeouts(idle=settings.idle_seconds, ticket=settings.ticket_seconds),
         now=time.monotonic(),
         card_reader=card is not None,
+        general_category=settings.general_category,
     )
     controller = KioskController(flow, client, printer, voice=GuideVoice(), card=card)
     controller.scanner = open_scanner(settings.resolved_scanner_url(), controller.frame_seen)

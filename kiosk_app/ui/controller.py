@@ -267,6 +267,9 @@ class KioskController(QObject):
     def choose_category(self, category_id: str) -> None:
         self.act(self.flow.choose_category, category_id)
 
+    def choose_unsure(self) -> None:
+        self.act(self.flow.choose_unsure)
+
     def open_scan(self) -> None:
         self.act(self.flow.open_scan)
 

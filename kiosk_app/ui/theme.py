@@ -61,11 +61,20 @@ def theme_for(preferences: Preferences, dpi: float | None) -> Theme:
     border = 4 if preferences.high_contrast else 2
     sheet = f"""
     QWidget#kiosk {{ background: {colours["bg"]}; }}
+    QScrollArea#body, QWidget#body-content, QScrollArea#body > QWidget {{
+        background: {colours["bg"]}; border: none; }}
+    QScrollBar:vertical {{ background: {colours["bg"]}; width: {target // 2}px;
+        border: {border}px solid {colours["border"]}; border-radius: 6px; }}
+    QScrollBar::handle:vertical {{ background: {colours["border"]}; min-height: {target}px;
+        border-radius: 4px; }}
+    QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0px; }}
+    QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
     QLabel {{ color: {colours["fg"]}; font-size: {font}pt; }}
     QLabel[role="title"] {{ font-size: {title}pt; font-weight: bold; }}
     QLabel[role="muted"] {{ color: {colours["muted"]}; }}
     QLabel[role="alert"] {{ color: {colours["alert"]}; font-weight: bold; }}
     QLabel[role="number"] {{ font-size: {round(96 * scale)}pt; font-weight: bold; }}
+    QLabel[role="pin"] {{ font-size: {round(title * 1.6)}pt; font-weight: bold; }}
     QLabel[role="banner"] {{ background: {colours["accent"]}; color: {colours["accent_fg"]};
         padding: 12px; font-weight: bold; }}
     QPushButton {{ background: {colours["button"]}; color: {colours["button_fg"]};
@@ -78,5 +87,8 @@ def theme_for(preferences: Preferences, dpi: float | None) -> Theme:
     QPushButton[role="toggle"] {{ font-size: {round(font * 0.8)}pt; }}
     QPushButton[role="toggle"]:checked {{ background: {colours["accent"]};
         color: {colours["accent_fg"]}; }}
+    QPushButton[legend="true"] {{ font-size: {round(font * 0.7)}pt; padding: 6px; }}
+    QPushButton:disabled {{ background: {colours["closed"]}; color: {colours["closed_fg"]};
+        border-style: dashed; font-weight: normal; }}
     """
     return Theme(target, font, title, round(96 * scale), sheet)

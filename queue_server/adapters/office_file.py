@@ -72,6 +72,8 @@ class _Names(_Model):
 class _OfficeSection(_Model):
     id: Identifier
     names: _Names
+    # The visitor languages this office offers (kiosk, slip, pages); names are required in these.
+    languages: list[str] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     timezone: str = "Asia/Tokyo"
     day_close: str | None = "18:00"
     holidays: str | None = "JP"
@@ -79,6 +81,17 @@ class _OfficeSection(_Model):
     hours: dict[str, str]
     closed_dates: dict[date, str] = Field(default_factory=dict)
     special_openings: dict[date, str] = Field(default_factory=dict)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        unknown = [lang for lang in value if lang not in LANGUAGES]
+        if unknown:
+            known = ", ".join(LANGUAGES)
+            raise ValueError(f"unknown language(s) {', '.join(unknown)}: use {known}")
+        if "ja" not in value:
+            raise ValueError("Japanese (ja) is always offered")
+        return [lang for lang in LANGUAGES if lang in value]  # canonical order, no repeats
 
     @field_validator("holidays", "day_close")
     @classmethod
@@ -120,9 +133,6 @@ class _CategorySection(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> _CategorySection:
-        missing = [lang for lang in LANGUAGES if lang not in self.names.as_map()]
-        if missing:
-            raise ValueError(f"category {self.id!r} lacks names in: {', '.join(missing)}")
         start, sep, end = self.numbers.partition("-")
         if not (
             sep and _NUMBER.fullmatch(start) and _NUMBER.fullmatch(end) and int(start) < int(end)
@@ -173,6 +183,11 @@ class OfficeFile(_Model):
             raise ValueError("category ids must be unique")
         if len(set(prefixes)) != len(prefixes):
             raise ValueError("category prefixes must be unique")
+        for category in self.categories:
+            names = category.names.as_map()
+            missing = [lang for lang in self.office.languages if lang not in names]
+            if missing:
+                raise ValueError(f"category {category.id!r} lacks names in: {', '.join(missing)}")
         counter_ids = [c.id for c in self.counters]
         if len(set(counter_ids)) != len(counter_ids):
             raise ValueError("counter ids must be unique")
@@ -243,6 +258,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
         id=section.id,
         names=section.names.as_map(),
         timezone=section.timezone,
+        languages=tuple(section.languages),
         calendar=calendar,
         day_close=day_close,
         categories=tuple(categories),

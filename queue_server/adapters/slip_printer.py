@@ -38,7 +38,7 @@ class EscposSlipPrinter:
                 office_name=office.names["ja"],
                 category_names=category.names,
                 language=str(ticket.get("language", "ja")),
-                waiting_area=category.waiting_area.get("ja"),
+                waiting_area=dict(category.waiting_area) or None,
             )
             profile = make_profile(name=printer.profile) if printer.profile else None
             device = open_printer(self._url(printer.url), profile, timeout_s=self._timeout_s)

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from queue_server.adapters import tables as t
 from queue_server.adapters.sql_history import read_facts
-from queue_server.domain.learning import Facts
+from queue_server.domain.facts import Facts
 
 
 class SqlLearningFacts:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from queue_server.adapters import tables as t
-from queue_server.domain.learning import Facts
+from queue_server.domain.facts import Facts
 from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
 
 

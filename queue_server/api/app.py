@@ -22,12 +22,24 @@ from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.sql_writer import SqlStoreFactory
 from queue_server.adapters.throttle import LoginThrottle
-from queue_server.api import admin, apply, console, docs, errors, opendata, pages, routes, ws
+from queue_server.api import (
+    admin,
+    apply,
+    console,
+    docs,
+    errors,
+    metrics,
+    opendata,
+    pages,
+    routes,
+    ws,
+)
 from queue_server.api.deps import Container
 from queue_server.api.guard import SocketGuard
 from queue_server.api.headers import SecurityHeaders
 from queue_server.api.limits import BodyLimit, ClientRateLimit
 from queue_server.api.realtime import Hub
+from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
 from queue_server.domain.forecast import monte_carlo_estimate
@@ -68,6 +80,11 @@ async def _housekeeping(service: QueueService, accounts: Accounts, every: float)
             await asyncio.to_thread(accounts.flush_seen)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `madoguchi serve --workers N`, configured by MADOGUCHI_* only."""
+    return create_app(ServerSettings())
 
 
 def create_app(
@@ -130,9 +147,23 @@ def create_app(
         closer = asyncio.create_task(
             _housekeeping(service, accounts, settings.day_close_check_seconds)
         )
+        pusher = None
+        if settings.relay_push_url:
+            secret = settings.relay_secret()
+            if not secret:
+                raise RuntimeError("MADOGUCHI_RELAY_PUSH_URL is set without a push secret")
+            pusher = asyncio.create_task(
+                RelayPusher(
+                    container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
+                ).run()
+            )
         try:
             yield
         finally:
+            if pusher is not None:
+                pusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pusher
             closer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closer
@@ -166,4 +197,9 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(opendata.router)
     app.include_router(apply.router)
+    app.include_router(metrics.router)
+    app.state.metrics = observed = metrics.Metrics(container)
+    hub.on_event.append(observed.observe_event)
+    hub.on_refresh.append(observed.recompute.observe)
+    app.add_middleware(metrics.LatencyMiddleware, metrics=observed)
     return app

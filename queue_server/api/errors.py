@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queue_server.domain.errors import DomainError
@@ -87,6 +88,22 @@ def install(app: FastAPI) -> None:
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+        # The database restarted or the network dropped: nothing of the request was committed
+        # (the writer rolls back and reconnects); the client may retry shortly.
+        logger.warning("database unavailable on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body(
+                "database_unavailable",
+                "the database is not reachable; nothing was changed, try again shortly",
+                "ただいま処理できません。少し待ってからもう一度お試しください。",
+            ),
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

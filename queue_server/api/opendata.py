@@ -109,18 +109,24 @@ def hourly_csv(c: ContainerDep, first: FromQuery = None, last: ToQuery = None) -
 @router.get("/opendata/hourly.json", tags=["open data"])
 def hourly_json(c: ContainerDep, first: FromQuery = None, last: ToQuery = None) -> JSONResponse:
     """The same as JSON, with the licence and the schema."""
-    first, last = _window(c, first, last)
     return JSONResponse(
-        {
-            "office_id": c.stores.office_id,
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "licence": LICENCE,
-            "schema": "/opendata/schema.json",
-            "rows": _rows(c, first, last),
-        },
-        headers={"Access-Control-Allow-Origin": "*"},
+        hourly_document(c, first, last), headers={"Access-Control-Allow-Origin": "*"}
     )
+
+
+def hourly_document(
+    c: ContainerDep, first: date | None = None, last: date | None = None
+) -> dict[str, Any]:
+    """The hourly open data of a window (default the last 7 days), with licence and schema."""
+    first, last = _window(c, first, last)
+    return {
+        "office_id": c.stores.office_id,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "licence": LICENCE,
+        "schema": "/opendata/schema.json",
+        "rows": _rows(c, first, last),
+    }
 
 
 @router.get("/opendata/schema.json", tags=["open data"])

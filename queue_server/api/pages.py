@@ -21,6 +21,7 @@ from display_board.announce import BadNumber, Call, announcement
 from display_board.voice import Announcer, default_voices
 from queue_server.api.deps import Caller, CallerDep, ContainerDep
 from queue_server.api.errors import ApiError
+from queue_server.domain.congestion import LAMP_PEOPLE
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -103,10 +104,11 @@ def asset(path: str) -> Response:
 
 @router.get("/api/v1/pages/config", tags=["public"])
 def page_config(c: ContainerDep) -> dict[str, Any]:
-    """Settings the public pages need: the congestion lamp's thresholds in minutes (blue
-    below the first, yellow below the second, red from it)."""
+    """Settings the public pages need: the congestion lamp's thresholds in minutes and in people
+    waiting (blue below both first ones, red from either second one, yellow between)."""
     return {
         "congestion_lamp_minutes": list(c.settings.congestion_lamp_minutes),
+        "congestion_lamp_people": list(LAMP_PEOPLE),
         "heartbeat_seconds": c.settings.heartbeat_seconds,
     }
 

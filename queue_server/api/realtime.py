@@ -110,6 +110,9 @@ class Hub:
         self.last_seq = 0
         self.refreshes = 0  # states computed (for monitoring and tests)
         self._state: QueueState | None = None
+        # Observers (metrics): each delivered event, and each recompute's duration in seconds.
+        self.on_event: list[Callable[[dict[str, Any]], None]] = []
+        self.on_refresh: list[Callable[[float], None]] = []
 
     @property
     def state(self) -> QueueState:
@@ -167,6 +170,8 @@ class Hub:
         item: Item = ("event", seq, texts)
         for subscription in list(self._subscribers):
             subscription.put(item)
+        for observe in self.on_event:
+            observe(event)
         self._dirty.set()
 
     async def _fill_to(self, seq: int) -> None:
@@ -202,6 +207,8 @@ class Hub:
             # A busy office makes each recompute dearer (longer queues): space them so that
             # they never take more than a tenth of the time, whatever the load.
             spent = time.perf_counter() - started
+            for observe in self.on_refresh:
+                observe(spent)
             await asyncio.sleep(max(self._status_interval, 9 * spent))
 
     async def _pump(self) -> None:

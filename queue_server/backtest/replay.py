@@ -18,8 +18,6 @@ counter is open while it serves, for a while after, and whenever nothing it serv
 from __future__ import annotations
 
 import bisect
-import itertools
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,39 +25,40 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
+from queue_server.backtest.events import (
+    CALL,
+    ISSUE,
+    LEAVE,
+    RELEASE,
+    Event,
+    FactsLog,
+    log_events,
+    log_facts,
+    minutes_between,
+    pause_end,
+    pauses_within,
+    session_pauses,
+)
 from queue_server.backtest.log import Prediction, Session, TicketRecord, shown
 from queue_server.domain.estimate import QueueSnapshot, WaitEstimator
-from queue_server.domain.forecast import monte_carlo_estimate
-from queue_server.domain.learning import (
-    Abandonment,
-    Arrival,
-    CounterState,
-    Facts,
-    History,
+from queue_server.domain.facts import (
     Pause,
-    ServiceSample,
-    Wait,
-    build_snapshot,
     day_start_of,
     history_window,
-    learn_history,
-    open_days,
 )
+from queue_server.domain.forecast import monte_carlo_estimate
+from queue_server.domain.learning import History, learn_history
 from queue_server.domain.office import Office
+from queue_server.domain.snapshot import CounterState, build_snapshot
 
 #: How long a counter counts as open after its last release, when staffing is inferred.
 _INFER_IDLE_MINUTES = 10.0
-_NO_SHOW_FALLBACK_MINUTES = 1.5
 
-# Event kinds in the order they apply at one instant: a counter frees up, then calls (possibly
-# the ticket issued at that very instant).
-_RELEASE, _LEAVE, _ISSUE, _CALL = range(4)
 
 #: Hook to replace the learnt inputs (the benchmark's "floor" gives the true parameters).
 SnapshotHook = Callable[[QueueSnapshot], QueueSnapshot]
 #: Called once per replayed business day (a progress bar), with the number of tickets issued.
 Progress = Callable[[int], None]
-Event = tuple[datetime, int, int]
 
 
 @dataclass(frozen=True)
@@ -72,124 +71,6 @@ class ReplayRow:
     ahead: int = 0
 
 
-def _minutes(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 60.0
-
-
-class _FactsLog:
-    """The `Facts` of the events applied to it, in the live server's definitions."""
-
-    def __init__(self) -> None:
-        self.services: list[ServiceSample] = []
-        self.arrivals: list[Arrival] = []
-        self.waits: list[Wait] = []
-        self.abandonments: list[Abandonment] = []
-        self.calls: dict[str, int] = defaultdict(int)
-        self.no_shows: dict[str, int] = defaultdict(int)
-        self.lost: list[float] = []
-
-    def apply(self, r: TicketRecord, kind: int, at: datetime) -> None:
-        if kind == _ISSUE:
-            self.arrivals.append(Arrival(r.category_id, r.priority_rank, r.issued_at))
-        elif kind == _CALL:
-            self.waits.append(Wait(r.category_id, _minutes(r.issued_at, at), at))
-        elif kind == _LEAVE:
-            self.abandonments.append(Abandonment(r.category_id, _minutes(r.issued_at, at), at))
-        elif kind == _RELEASE and r.called_at is not None and r.outcome != "cancelled":
-            # A visitor cancelled at the counter ends no service and resolves no call (live too).
-            self.calls[r.category_id] += 1
-            if r.outcome == "no_show":
-                self.no_shows[r.category_id] += 1
-                self.lost.append(_minutes(r.called_at, at))
-            else:
-                minutes = max(_minutes(r.called_at, at), 0.0)
-                self.services.append(ServiceSample(r.category_id, minutes, at, r.counter_id))
-
-    def facts(self, pauses: Sequence[Pause], zone: ZoneInfo) -> Facts:
-        return Facts(
-            services=tuple(self.services),
-            arrivals=tuple(self.arrivals),
-            waits=tuple(self.waits),
-            abandonments=tuple(self.abandonments),
-            calls=dict(self.calls),
-            no_shows=dict(self.no_shows),
-            # fsum is exact, so the total does not depend on the order the no-shows came in
-            no_show_minutes=math.fsum(self.lost),
-            pauses=tuple(pauses),
-            days=open_days(self.arrivals, zone),
-        )
-
-
-def _events(records: Sequence[TicketRecord], prior_means: Mapping[str, float]) -> list[Event]:
-    events: list[Event] = []
-    for i, r in enumerate(records):
-        events.append((r.issued_at, _ISSUE, i))
-        if r.called_at is not None:
-            events.append((r.called_at, _CALL, i))
-            release = r.finished_at
-            if release is None:
-                minutes = (
-                    _NO_SHOW_FALLBACK_MINUTES
-                    if r.outcome == "no_show"
-                    else prior_means.get(r.category_id, 5.0)
-                )
-                release = r.called_at + timedelta(minutes=minutes)
-            events.append((max(release, r.called_at), _RELEASE, i))
-        elif r.finished_at is not None:
-            events.append((r.finished_at, _LEAVE, i))
-    events.sort()
-    return events
-
-
-def session_pauses(sessions: Iterable[Session], zone: ZoneInfo) -> list[Pause]:
-    """Gaps between a counter's consecutive sessions on the same local day, by reopening time."""
-    by_counter: dict[str, list[Session]] = defaultdict(list)
-    for s in sessions:
-        by_counter[s.counter_id].append(s)
-    out: list[Pause] = []
-    for counter_id, rows in by_counter.items():
-        rows.sort(key=lambda s: s.open_at)
-        for a, b in itertools.pairwise(rows):
-            if b.open_at.astimezone(zone).date() == a.close_at.astimezone(zone).date():
-                out.append(Pause(counter_id, a.close_at, _minutes(a.close_at, b.open_at)))
-    out.sort(key=_pause_end)
-    return out
-
-
-def _pause_end(p: Pause) -> datetime:
-    return p.at + timedelta(minutes=p.minutes)
-
-
-def _pauses_within(pauses: Sequence[Pause], since: datetime, until: datetime) -> list[Pause]:
-    """Pauses that began at or after `since` and were over (the counter open again) by `until`."""
-    return [p for p in pauses if since <= p.at and _pause_end(p) < until]
-
-
-def log_facts(
-    records: Sequence[TicketRecord],
-    sessions: Sequence[Session] | None,
-    since: datetime,
-    until: datetime,
-    zone: ZoneInfo,
-    *,
-    _events_cache: Sequence[Event] | None = None,
-) -> Facts:
-    """The `Facts` of the events at or after `since` and before `until` in a ticket log.
-
-    The same facts `read_facts` reads from the live tables for the same events; pauses come
-    from SESSIONS.csv (none without it).
-    """
-    events = _events_cache if _events_cache is not None else _events(records, {})
-    log = _FactsLog()
-    first = bisect.bisect_left(events, (since, -1, -1))
-    for at, kind, i in events[first:]:
-        if at >= until:
-            break
-        log.apply(records[i], kind, at)
-    pauses = _pauses_within(session_pauses(sessions, zone), since, until) if sessions else []
-    return log.facts(pauses, zone)
-
-
 @dataclass
 class _Day:
     """The live state of one business day."""
@@ -200,7 +81,7 @@ class _Day:
     )
     busy: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # counter -> (cat, since)
     last_release: dict[str, datetime] = field(default_factory=dict)
-    log: _FactsLog = field(default_factory=_FactsLog)
+    log: FactsLog = field(default_factory=FactsLog)
     last_wait: dict[str, float] = field(default_factory=dict)  # category -> last called's wait
 
 
@@ -233,7 +114,7 @@ class _Staffing:
                 for s in rows:
                     if start <= s.open_at < since:
                         local = s.open_at.astimezone(self.zone)
-                        minute = _minutes(day_start_of(s.open_at, self.zone), s.open_at)
+                        minute = minutes_between(day_start_of(s.open_at, self.zone), s.open_at)
                         firsts[counter_id].setdefault(local.date(), minute)
         else:
             first = bisect.bisect_left(events, (start, -1, -1))
@@ -241,8 +122,8 @@ class _Staffing:
                 if at >= since:
                     break
                 caller = records[i].counter_id
-                if kind == _CALL and caller is not None:
-                    minute = _minutes(day_start_of(at, self.zone), at)
+                if kind == CALL and caller is not None:
+                    minute = minutes_between(day_start_of(at, self.zone), at)
                     firsts[caller].setdefault(at.astimezone(self.zone).date(), minute)
         self.opening_offset = {k: median(v.values()) for k, v in firsts.items() if v}
 
@@ -270,7 +151,7 @@ class _Staffing:
         usual = self.opening_offset.get(counter_id)
         if usual is None:
             return None
-        return max(usual - _minutes(day.start, now), 3.0)
+        return max(usual - minutes_between(day.start, now), 3.0)
 
     def _state(
         self,
@@ -305,7 +186,7 @@ class _Staffing:
         if last is None:
             opens = self._not_yet_open(counter_id, now, day) if reception_open else None
             return "closed", None, opens
-        idle = _minutes(last, now)
+        idle = minutes_between(last, now)
         if idle <= _INFER_IDLE_MINUTES or not any(day.waiting.get(c) for c in categories):
             return "open", None, None
         if not reception_open:
@@ -332,9 +213,9 @@ def replay(
     priors = {c.id: c.service_minutes for c in office.categories}
     wanted = set(only_days) if only_days is not None else None
     staffing = _Staffing(sessions, office, zone)
-    events = _events(records, priors)
+    events = log_events(records, priors)
     pauses = session_pauses(sessions, zone) if sessions is not None else []
-    pause_ends = [_pause_end(p) for p in pauses]
+    pause_ends = [pause_end(p) for p in pauses]
     rows: list[ReplayRow] = []
     day: _Day | None = None
     history = History()
@@ -369,7 +250,7 @@ def replay(
 
         # Estimates first, from the state before this instant (plus the ticket itself).
         for _, kind, i in group:
-            if kind != _ISSUE or not estimating:
+            if kind != ISSUE or not estimating:
                 continue
             issued_today += 1
             rows.append(
@@ -380,7 +261,7 @@ def replay(
                     office,
                     priors,
                     history,
-                    _pauses_within(day_pauses, start, at),
+                    pauses_within(day_pauses, start, at),
                     staffing,
                     estimator,
                     hook,
@@ -426,7 +307,7 @@ def _predict(
     waiting[r.category_id] = mine
     reception = _reception_open(office, at)
     # Today's facts include the ticket itself, as the live server's do once it is issued.
-    day.log.apply(r, _ISSUE, r.issued_at)
+    day.log.apply(r, ISSUE, r.issued_at)
     today = day.log.facts(pauses, zone)
     day.log.arrivals.pop()
     snapshot = build_snapshot(
@@ -465,7 +346,7 @@ def _baselines(
     theta = history_abandonment(history)
     qlm = sum(1.0 / (servers / effective + i * theta) for i in range(ahead + 1))
     queue = day.waiting.get(c, [])
-    hol = _minutes(min(k[1] for k in queue), at) if queue else 0.0
+    hol = minutes_between(min(k[1] for k in queue), at) if queue else 0.0
     les = day.last_wait.get(c, 0.0)
     return {"QL": ql, "QL-m": qlm, "HOL": hol, "LES": les}
 
@@ -482,15 +363,15 @@ def _apply(day: _Day, r: TicketRecord, kind: int, at: datetime) -> None:
     day.log.apply(r, kind, at)
     queue = day.waiting[r.category_id]
     key = (r.priority_rank, r.issued_at, r.ticket_id)
-    if kind == _ISSUE:
+    if kind == ISSUE:
         bisect.insort(queue, key)
-    elif kind in (_CALL, _LEAVE):
+    elif kind in (CALL, LEAVE):
         pos = bisect.bisect_left(queue, key)
         if pos < len(queue) and queue[pos] == key:
             queue.pop(pos)
-        if kind == _CALL and r.counter_id is not None:
+        if kind == CALL and r.counter_id is not None:
             day.busy[r.counter_id] = (r.category_id, at)
-            day.last_wait[r.category_id] = _minutes(r.issued_at, at)
-    elif kind == _RELEASE and r.counter_id is not None:
+            day.last_wait[r.category_id] = minutes_between(r.issued_at, at)
+    elif kind == RELEASE and r.counter_id is not None:
         day.busy.pop(r.counter_id, None)
         day.last_release[r.counter_id] = at

@@ -3,6 +3,10 @@
 A lamp that follows the estimate exactly flips between two colours whenever the wait sits near a
 threshold. The level therefore rises as soon as the wait reaches a threshold, but falls only once
 the wait is a margin below it (hysteresis).
+
+The lamp reads both the estimated wait and the number of people waiting, and shows the higher of
+the two levels: a short estimate (many counters open) next to 「10人」 must not say 空いています,
+because a visitor reads the count too. The same hysteresis applies to each.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 LEVELS = ("low", "mid", "high")
+#: People waiting at which the lamp turns yellow, then red, whatever the estimate says.
+LAMP_PEOPLE = (5, 15)
 
 
 def margin(threshold: int) -> int:
@@ -29,3 +35,16 @@ def congestion_level(minutes: int, thresholds: Sequence[int], previous: str | No
                 level = step
                 break
     return LEVELS[level]
+
+
+def lamp_level(
+    minutes: int,
+    waiting: int,
+    minute_thresholds: Sequence[int],
+    people_thresholds: Sequence[int] = LAMP_PEOPLE,
+    previous: str | None = None,
+) -> str:
+    """The lamp: the higher of the levels by estimated minutes and by people waiting."""
+    by_minutes = congestion_level(minutes, minute_thresholds, previous)
+    by_people = congestion_level(waiting, people_thresholds, previous)
+    return LEVELS[max(LEVELS.index(by_minutes), LEVELS.index(by_people))]

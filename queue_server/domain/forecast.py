@@ -15,11 +15,13 @@ and consecutive refreshes move only when the state does (common random numbers).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 from queue_server.domain.estimate import (
@@ -54,9 +56,7 @@ class _Stream:
 
     def next_after(self, at: float, budget: float) -> float:
         """The time the integrated rate from `at` reaches `budget` (an Exp(1) draw)."""
-        slot = 0
-        while self.bounds[slot] <= at:
-            slot += 1
+        slot = self.slot(at)
         while True:
             rate = self.rates[slot]
             end = self.bounds[slot]
@@ -70,22 +70,62 @@ class _Stream:
             at = end
             slot += 1
 
+    def integrated(self, at: float) -> float:
+        """Expected arrivals from 0 to `at` (the integral of the rate)."""
+        slot = bisect.bisect_right(self.bounds, at)
+        start = self.bounds[slot - 1] if slot else 0.0
+        return self._before[slot] + self.rates[slot] * (at - start)
 
-def _streams(
+    @cached_property
+    def _before(self) -> tuple[float, ...]:
+        """Expected arrivals before each slot starts."""
+        totals = [0.0]
+        start = 0.0
+        for end, rate in zip(self.bounds[:-1], self.rates[:-1], strict=True):
+            totals.append(totals[-1] + rate * (end - start))
+            start = end
+        return tuple(totals)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson(mean) draw by inversion (one uniform), normal beyond a mean of 40."""
+    if mean <= 0.0:
+        return 0
+    if mean > 40.0:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    u = rng.random()
+    p = math.exp(-mean)
+    cumulative = p
+    k = 0
+    while u > cumulative and p > 0.0:
+        k += 1
+        p *= mean / k
+        cumulative += p
+    return k
+
+
+@dataclass(frozen=True)
+class _Arrivals:
+    """Walk-ins of one category: the rate over the day and each priority rank's share of it."""
+
+    stream: _Stream
+    shares: tuple[tuple[int, float], ...]  # (rank, share) for the ranks that arrive at all
+
+
+def _arrivals(
     arrivals: ArrivalForecast | None, categories: Sequence[str]
-) -> list[list[_Stream | None]]:
-    out: list[list[_Stream | None]] = []
+) -> list[_Arrivals | None]:
+    out: list[_Arrivals | None] = []
     for category_id in categories:
-        per_rank: list[_Stream | None] = [None, None, None]
         rates = arrivals.rates.get(category_id) if arrivals is not None else None
-        if arrivals is not None and rates:
-            shares = arrivals.priority_shares.get(category_id, (0.0, 0.0, 1.0))
-            ends = (arrivals.first_slot + i * arrivals.slot_minutes for i in range(len(rates) - 1))
-            bounds = (*ends, math.inf)
-            for rank in range(3):
-                if shares[rank] > 0.0 and any(r > 0.0 for r in rates):
-                    per_rank[rank] = _Stream(bounds, tuple(r * shares[rank] for r in rates))
-        out.append(per_rank)
+        if arrivals is None or not rates or not any(r > 0.0 for r in rates):
+            out.append(None)
+            continue
+        shares = arrivals.priority_shares.get(category_id, (0.0, 0.0, 1.0))
+        ends = (arrivals.first_slot + i * arrivals.slot_minutes for i in range(len(rates) - 1))
+        stream = _Stream((*ends, math.inf), tuple(rates))
+        ranked = tuple((rank, share) for rank, share in enumerate(shares) if share > 0.0)
+        out.append(_Arrivals(stream, ranked))
     return out
 
 
@@ -207,7 +247,7 @@ class MonteCarloEstimator:
 
         total = sum(len(t) for t in targets)
         runs = max(self.min_runs, min(self.runs, self.max_calls // max(total, 1)))
-        streams = _streams(snapshot.arrivals, categories)
+        walk_ins = _arrivals(snapshot.arrivals, categories)
         level_sd = snapshot.arrivals.level_sd if snapshot.arrivals is not None else 0.0
         rng = random.Random(self.seed)
         results: list[list[list[float]]] = [[[] for _ in t] for t in targets]
@@ -218,14 +258,9 @@ class MonteCarloEstimator:
             mus = [m.mu + (rng.gauss(0.0, m.mu_sd) if m.mu_sd > 0.0 else 0.0) for m in models]
             level = math.exp(rng.gauss(0.0, level_sd)) if level_sd > 0.0 else 1.0
             pending = [[0, 0, 0] for _ in range(n_cat)]
-            next_arrival = [
-                [
-                    s.next_after(0.0, rng.expovariate(1.0) / level) if s is not None else math.inf
-                    for s in per_rank
-                ]
-                for per_rank in streams
-            ]
-            soonest = [min(upcoming) for upcoming in next_arrival]
+            # Arrivals since the category was last looked at, as one Poisson count per look:
+            # only how many newcomers wait matters to the dispatch, not when each came.
+            looked = [0.0] * n_cat
             position = [0] * n_cat
             left = wanted
             free: list[tuple[float, int]] = []
@@ -251,6 +286,8 @@ class MonteCarloEstimator:
                 if at > horizon:
                     break
                 k = counters[i]
+                if all(position[c] == len(targets[c]) for c in k.cats):
+                    continue  # all it serves is estimated: what it does next changes nothing
                 if at >= next_break[i] and breaks is not None and break_stream is not None:
                     # the clerk finished the last visitor and goes on a break first
                     length = breaks.lengths[break_stream.slot(at)]
@@ -261,17 +298,13 @@ class MonteCarloEstimator:
                 serve = -1
                 for c in k.cats:
                     waits = pending[c]
-                    if soonest[c] <= at:
-                        upcoming = next_arrival[c]
-                        for rank in range(3):
-                            while upcoming[rank] <= at:
-                                waits[rank] += 1
-                                stream = streams[c][rank]
-                                assert stream is not None
-                                upcoming[rank] = stream.next_after(
-                                    upcoming[rank], rng.expovariate(1.0) / level
-                                )
-                        soonest[c] = min(upcoming)
+                    coming = walk_ins[c]
+                    if coming is not None and at > looked[c]:
+                        stream = coming.stream
+                        expected = (stream.integrated(at) - stream.integrated(looked[c])) * level
+                        for rank, share in coming.shares:
+                            waits[rank] += _poisson(rng, expected * share)
+                        looked[c] = at
                     queue = targets[c]
                     while True:
                         pos = position[c]

@@ -143,6 +143,7 @@ class Office:
     categories: tuple[Category, ...]
     counters: tuple[Counter, ...]
     printers: tuple[PrinterConfig, ...] = ()
+    languages: tuple[str, ...] = LANGUAGES  # the visitor languages it offers, Japanese first
 
     @property
     def zone(self) -> ZoneInfo:

@@ -2,7 +2,7 @@
 
 The live database (`adapters/sql_history.py`) and the in-memory fake store hand over the same
 rows and both call `facts_from_records`, so what they learn cannot drift apart. The backtest
-builds the same `Facts` from a ticket log (`backtest.replay.log_facts`);
+builds the same `Facts` from a ticket log (`backtest.events.log_facts`);
 tests/integration/test_sql_history.py checks both agree.
 
 Definitions (by event time, `since <= at < until`):
@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import (
+from queue_server.domain.facts import (
     Abandonment,
     Arrival,
     Facts,

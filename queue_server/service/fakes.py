@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import Facts
+from queue_server.domain.facts import Facts
 from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
 from queue_server.domain.ticket import (
     AT_COUNTER_STATES,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.learning import Facts
+from queue_server.domain.facts import Facts
 from queue_server.domain.office import Office, PrinterConfig
 from queue_server.domain.ticket import Ticket
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from queue_server.domain.errors import NotFound
 from queue_server.domain.estimate import WaitEstimator
-from queue_server.domain.office import LANGUAGES, Office
+from queue_server.domain.office import Office
 from queue_server.domain.ticket import AT_COUNTER_STATES, Ticket, TicketState
 from queue_server.service.core import ServiceCore
 from queue_server.service.ports import (
@@ -164,7 +164,7 @@ def _office_info(office: Office, now: datetime) -> dict[str, Any]:
         "id": office.id,
         "names": dict(office.names),
         "timezone": office.timezone,
-        "languages": list(LANGUAGES),
+        "languages": list(office.languages),
         "now": now,
         "business_date": local.date(),
         "open": office.is_open(now),

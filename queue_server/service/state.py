@@ -19,23 +19,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from queue_server.domain.congestion import congestion_level
+from queue_server.domain.congestion import lamp_level
 from queue_server.domain.estimate import Estimates, WaitEstimate, WaitEstimator
-from queue_server.domain.learning import (
-    CounterState,
-    History,
-    build_snapshot,
-    day_start_of,
-    history_window,
-    learn_history,
-)
+from queue_server.domain.facts import day_start_of, history_window
+from queue_server.domain.learning import History, learn_history
 from queue_server.domain.office import Office
+from queue_server.domain.snapshot import CounterState, build_snapshot
 from queue_server.domain.ticket import Ticket
 from queue_server.service.jsonable import jsonable
 from queue_server.service.ports import QueueStore, WaitingTicket
 from queue_server.service.views import Figure, called_ticket, public_ticket, recent_call
 
-RECENT_CALLS = 10
+# Enough that the board can list calls that left its main area even with every counter calling.
+RECENT_CALLS = 20
 NO_FIGURE: Figure = (None, None, None)
 AT_COUNTER: Figure = (0, 0, 0)
 
@@ -235,7 +231,7 @@ class StateProjector:
                 lamp = "closed"
             else:
                 before = previous.congestion.get(category.id) if previous is not None else None
-                lamp = congestion_level(minutes or 0, self._lamp_minutes, before)
+                lamp = lamp_level(minutes or 0, count, self._lamp_minutes, previous=before)
             lamps[category.id] = lamp
             categories.append(
                 {

@@ -50,6 +50,14 @@ def test_statistics_table_chart_and_csv(context: BrowserContext, live: LiveServe
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("clerk,issued,called,served")
     assert "clerk0" in text
+    # By procedure and by counter the chart names them as people read them, not by cut ids.
+    for by, expected in (("category", "A 住民票・印鑑証明"), ("counter", "1番窓口")):
+        page.get_by_label("集計単位").select_option(by)
+        page.get_by_role("button", name="表示").click()
+        labels = page.locator("#stats-chart svg text[data-label]")
+        expect(labels.first).to_have_attribute("data-label", expected)
+        shown = labels.evaluate_all("ts => ts.map(t => t.textContent)")
+        assert all(not re.fullmatch(r"[a-z0-9]+", label) for label in shown), shown
 
 
 def test_office_file_round_trip_and_refusal(context: BrowserContext, live: LiveServer) -> None:

@@ -29,7 +29,7 @@ def test_a_call_from_the_console_reaches_board_and_public_page_within_a_second(
     console = open_console(context, "c1")
     expect(console.locator(f'tr[data-number="{ticket["number"]}"]')).to_be_visible()
 
-    console.get_by_role("button", name="次を呼ぶ").click()
+    console.get_by_role("button", name="次を呼ぶ N", exact=True).click()
 
     call = board.locator('.call[data-counter="1"] .call-number')
     expect(call).to_have_text(ticket["number"], timeout=1000)
@@ -50,7 +50,7 @@ def test_a_call_from_the_console_reaches_board_and_public_page_within_a_second(
     )
     assert announced(board, ticket["number"])[1]["recall"] is True
     # Finishing takes the number off the board.
-    console.get_by_role("button", name="完了").click()
+    console.get_by_role("button", name="完了 F", exact=True).click()
     expect(board.locator('.call[data-counter="1"]')).to_have_count(0, timeout=1000)
 
 

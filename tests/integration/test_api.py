@@ -421,6 +421,7 @@ class TestPublicViews:
         assert office["open"] is True and office["hours_today"] == "08:30-17:15"
         assert len(office["categories"]) == 6
         assert office["categories"][0]["names"]["ja-easy"]
+        assert office["languages"] == ["ja", "en", "zh-Hans", "ko", "vi", "pt", "ja-easy"]
         assert any(d["reason"] == "年末年始" for d in office["closed_days"])
 
     def test_docs_are_served(self, api) -> None:

@@ -57,6 +57,15 @@ def test_database_url_from_the_environment(tmp_path: Path) -> None:
     assert (tmp_path / "env.db").exists()
 
 
+def test_several_workers_without_a_shared_bus_are_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    done = madoguchi(
+        "serve", "--database-url", url, "--workers", "2", env={"MADOGUCHI_EVENT_BUS": "memory://"}
+    )
+    assert done.returncode == 2
+    assert "several workers need a shared event bus" in done.stderr
+
+
 def test_invalid_office_file_is_refused_with_the_reason(tmp_path: Path) -> None:
     bad = tmp_path / "office.toml"
     bad.write_text(

@@ -14,9 +14,10 @@ from queue_server.adapters import tables as t
 from queue_server.adapters.database import create_database_engine, upgrade
 from queue_server.adapters.office_file import DEMO_OFFICE, parse_office, read_office_file
 from queue_server.adapters.sql_history import read_facts
+from queue_server.backtest.events import log_facts
 from queue_server.backtest.log import Session, TicketRecord
-from queue_server.backtest.replay import log_facts
-from queue_server.domain.learning import Abandonment, Pause, ServiceSample, Wait, learn_history
+from queue_server.domain.facts import Abandonment, Pause, ServiceSample, Wait
+from queue_server.domain.learning import learn_history
 from queue_server.simulation.engine import open_days, simulate_days
 from queue_server.simulation.model import model_from_office
 

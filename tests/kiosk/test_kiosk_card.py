@@ -96,7 +96,7 @@ def tap_field(kiosk, qtbot, name: str) -> None:
     """Tap a question's button, scrolling it into view first as a visitor's finger would."""
     from PySide6.QtWidgets import QScrollArea
 
-    scroll = kiosk.window.findChild(QScrollArea, "request-fields")
+    scroll = kiosk.window.findChild(QScrollArea, "body")
     scroll.ensureWidgetVisible(kiosk.window.findChild(QPushButton, name))
     kiosk.click(qtbot, name)
 

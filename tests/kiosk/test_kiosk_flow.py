@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import visitor_text
 from kiosk_app.flow import (
     LANGUAGES,
     Flow,
@@ -17,7 +18,8 @@ from kiosk_app.flow import (
     Timeouts,
     VerifyCode,
 )
-from kiosk_app.i18n import LANGUAGE_NAMES, TEXTS, notice_text, speakable_number, wait_text
+from kiosk_app.i18n import LANGUAGE_NAMES, notice_text, speakable_number, text, wait_text
+from kiosk_app.speech import speech_for
 
 OFFICE = {
     "open": True,
@@ -127,6 +129,15 @@ class TestNotices:
         assert flow.state.notice is Notice.CATEGORY_CLOSED
         assert notice_text("en", "category_closed", "reception_ended").startswith("Reception")
 
+    def test_the_office_offers_its_own_languages(self) -> None:
+        flow = Flow()
+        flow.office_loaded({**OFFICE, "languages": ["en", "ja"]})
+        assert flow.state.languages == ("ja", "en")
+        flow.office_loaded({**OFFICE, "languages": ["fr"]})
+        assert flow.state.languages == ("ja",)
+        flow.office_loaded(OFFICE)  # an older server that does not say
+        assert flow.state.languages == LANGUAGES
+
     def test_no_office_means_unreachable(self) -> None:
         flow = Flow()
         flow.choose_language("pt", 0)
@@ -198,19 +209,84 @@ class TestCodes:
         assert flow.state.screen is Screen.CONFIRM and flow.state.prefill is not None
 
 
+class TestUnsure:
+    """「わからない・その他」: a real path whether or not the office has a general category."""
+
+    def test_without_a_general_category_the_visitor_is_sent_to_the_reception(self) -> None:
+        flow = ready_flow()
+        flow.choose_language("ja-easy", 1)
+        assert "わからない・そのほか" in speech_for(flow.state)  # the procedures screen's voice
+        assert flow.choose_unsure(2) == []
+        assert flow.state.screen is Screen.UNSURE and flow.state.taps == 1
+        assert "うけつけ" in speech_for(flow.state)
+        flow.back(3)
+        assert flow.state.screen is Screen.PROCEDURES
+
+    def test_a_general_category_issues_its_ticket(self) -> None:
+        office = {
+            **OFFICE,
+            "categories": [
+                *OFFICE["categories"],
+                {"id": "general", "names": {"ja": "総合案内"}, "prefix": "G", "open_now": True},
+            ],
+        }
+        flow = Flow(Timeouts(), now=0, general_category="general")
+        flow.office_loaded(office)
+        flow.choose_language("en", 1)
+        flow.choose_unsure(2)
+        assert flow.state.screen is Screen.CONFIRM and flow.state.category_id == "general"
+        assert flow.confirm(3) == [IssueTicket("general", "en", "normal", None)]
+        flow.start_over(4)
+        assert flow.state.general_category == "general"  # kept across visits
+
+    def test_the_ticket_letter_comes_from_the_office(self) -> None:
+        flow = Flow()
+        flow.office_loaded({"categories": [{"id": "c", "names": {"ja": "住民票"}, "prefix": "A"}]})
+        assert flow.state.category("c").prefix == "A"  # type: ignore[union-attr]
+
+
 class TestTexts:
     def test_every_language_has_every_sentence(self) -> None:
-        assert set(TEXTS) == set(LANGUAGES) == set(LANGUAGE_NAMES)
+        assert set(LANGUAGES) == set(LANGUAGE_NAMES) == set(visitor_text.LANGUAGES)
+        kiosk_keys = {k for k in visitor_text.flat_keys("ja") if k.startswith("kiosk.")}
         for language in LANGUAGES:
-            assert set(TEXTS[language]) == set(TEXTS["ja"]), language
+            assert kiosk_keys <= visitor_text.flat_keys(language), language
+
+    def test_every_sentence_the_kiosk_code_names_is_in_the_catalogue(self) -> None:
+        import re
+        from pathlib import Path
+
+        import kiosk_app
+
+        root = Path(kiosk_app.__file__).parent
+        named = set()
+        for path in root.rglob("*.py"):
+            named |= set(re.findall(r"\btext\(\s*[\w\"'-]+,\s*\"([a-z_]+)\"", path.read_text()))
+        assert len(named) > 40  # the pattern still finds the calls
+        kiosk_keys = {k.removeprefix("kiosk.") for k in visitor_text.flat_keys("ja")}
+        assert named <= kiosk_keys, sorted(named - kiosk_keys)
 
     def test_every_language_says_ask_staff(self) -> None:
-        assert TEXTS["ja"]["ask_staff"] == "職員にお声がけください"
-        assert all(TEXTS[lang]["ask_staff"] for lang in LANGUAGES)
+        assert text("ja", "ask_staff") == "職員にお声がけください"
+        assert all(text(lang, "ask_staff") for lang in LANGUAGES)
 
     def test_no_estimate_is_never_zero_minutes(self) -> None:
         assert wait_text("en", None) == "wait time not available"
         assert wait_text("ja", 15, 10, 25) == "約15分（10〜25分）"
+
+    @pytest.mark.parametrize(
+        ("m", "low", "high", "easy"),
+        [
+            (6, None, None, "だいたい 6ぷん"),
+            (7, None, None, "だいたい 7ふん"),
+            (15, 10, 25, "だいたい 15ふん（10〜25ふん）"),
+            (12, 8, 20, "だいたい 12ふん（8〜20ぷん）"),
+        ],
+    )
+    def test_easy_japanese_minutes_are_read_by_the_last_digit(
+        self, m: int, low: int | None, high: int | None, easy: str
+    ) -> None:
+        assert wait_text("ja-easy", m, low, high) == easy
 
     def test_numbers_are_written_for_the_ear(self) -> None:
         assert speakable_number("ja", "A-012") == "エー12ばん"

@@ -44,7 +44,7 @@ def test_every_screen(language, server, make_kiosk, fake_printer, shots, qtbot) 
     qr_png("not a code of ours", kiosk.scans / "demo.png")
     qtbot.waitUntil(lambda: kiosk.state.message == "code_unknown", timeout=5000)
     qtbot.waitUntil(lambda: kiosk.controller.latest_frame() is not None, timeout=5000)
-    kiosk.window._update_preview()
+    kiosk.window.update_preview()
     save(kiosk, shots, f"03-scan-rejected-{language}")
     kiosk.click(qtbot, "back")
     kiosk.click(qtbot, "category-certificates")
@@ -104,3 +104,49 @@ def test_accessibility_modes_and_portrait(server, make_kiosk, shots, qtbot) -> N
     qtbot.wait(50)
     save(kiosk, shots, "21-portrait-procedures-ja")
     assert flow.state.screen is Screen.PROCEDURES
+
+
+# Peak states (40+ waiting, six procedures, ticket C-012) in large text, high contrast and the
+# languages with the longest words; built from the pure flow, no server (see kiosk_layout).
+PEAK_SHOTS = {
+    ("ja", True, True): (
+        "language",
+        "procedures",
+        "confirm",
+        "ticket",
+        "card-pin-last-try",
+        "request-form",
+    ),
+    ("en", True, False): ("procedures", "confirm", "ticket", "unsure"),
+    ("ja-easy", True, False): ("procedures", "confirm", "ticket", "unsure"),
+    ("pt", True, False): ("procedures", "ticket"),
+    ("vi", False, False): ("procedures",),
+}
+
+
+@pytest.mark.parametrize(("language", "large", "contrast"), list(PEAK_SHOTS))
+def test_peak_states_in_large_text(language, large, contrast, shots, qtbot) -> None:
+    from kiosk_layout import new_flow, peak_states
+
+    from kiosk_app.client import KioskClient
+    from kiosk_app.ui.controller import KioskController
+    from kiosk_app.ui.window import KioskWindow
+
+    flow = new_flow(language, Preferences(large_text=large, high_contrast=contrast))
+    controller = KioskController(
+        flow, KioskClient("http://127.0.0.1:9", "t"), None, clock=lambda: flow.last_touch
+    )
+    window = KioskWindow(controller, dpi=96)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    wanted = PEAK_SHOTS[(language, large, contrast)]
+    mode = ("large" if large else "normal") + ("-contrast" if contrast else "")
+    for name, _screen in peak_states(flow, language):
+        if name not in wanted:
+            continue
+        window.show_state()
+        qtbot.wait(20)  # buttons re-wrap to their width, then the layout settles
+        path = shots / f"kiosk-40-peak-{name}-{mode}-{language}.png"
+        assert window.grab().save(str(path))
+        assert np.asarray(Image.open(path).convert("L")).std() > 10, f"{path.name} is blank"

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk_app.devices.voice import EspeakVoice, GuideVoice, SilentVoice
 from kiosk_app.flow import Flow, Printing, Screen
-from kiosk_app.ui.window import speech_for
+from kiosk_app.speech import speech_for
 from madoguchi.cli import main
 
 
@@ -49,6 +49,7 @@ class TestCommand:
         assert exited.value.code == 0
         out = capsys.readouterr().out
         assert "--printer" in out and "--scanner" in out and "--fullscreen" in out
+        assert "--general-category" in out
 
     def test_a_token_is_required(self, capsys, monkeypatch) -> None:
         monkeypatch.delenv("MADOGUCHI_KIOSK_TOKEN", raising=False)

@@ -14,7 +14,7 @@ from printer.errors import FailureReason
 from printer.escpos_decode import decode
 from printer.fake import FakePrinter, FakeSlip, FakeState
 from printer.render import PrinterProfile, SlipFonts, make_profile
-from printer.slip import sample_slip
+from printer.slip import SAMPLE_WAITING_AREA, sample_slip, slip_from_ticket
 from printer.status import Health, Outcome, Paper
 from printer.transports import open_printer
 
@@ -61,6 +61,32 @@ class TestTcpToFakePrinter:
         assert printed.png is not None
         with Image.open(printed.png) as png:
             assert read_qr(png) == [slip.status_url]
+
+    @pytest.mark.parametrize(
+        ("language", "place"),
+        [
+            ("en", "Please wait at: 1F, lobby in front of the Citizens Division"),
+            ("ja-easy", "まつ ところ：1かい しみんかの まえの ロビー"),
+        ],
+    )
+    def test_kanji_slip_names_the_waiting_area_in_the_visitors_language(
+        self, fake: FakePrinter, language: str, place: str
+    ) -> None:
+        ticket = {
+            "number": "C-012",
+            "issued_at": "2026-11-27T09:31:00+09:00",
+            "status_url": "https://e.example/t/abc",
+            "ahead": 2,
+        }
+        names = {"ja": "転入・転出", "en": "Moving in / moving out", "ja-easy": "ひっこし"}
+        slip = slip_from_ticket(ticket, "白川市役所", names, language, SAMPLE_WAITING_AREA)
+        assert open_printer(fake.url, make_profile(576, "kanji")).print_slip(slip).ok
+        assert fake.wait_for_slips(1)
+        # The bytes as received, decoded from cp932 back to text; wrapped lines joined again.
+        lines = fake.printed[0].job.text.splitlines()
+        joined = " ".join(line.strip() for line in lines)
+        assert place in joined
+        assert "お待ちの場所：1階 市民課前ロビー" in lines  # the Japanese line stays for staff
 
     def test_status_of_a_healthy_printer(self, fake: FakePrinter) -> None:
         status = open_printer(fake.url).status()

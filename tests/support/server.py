@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -127,19 +128,16 @@ def fresh_status(client: TestClient) -> dict[str, Any]:
     stands now (the state follows changes asynchronously, a fraction of a second later)."""
     container = client.app.state.container  # type: ignore[attr-defined]
     hub = container.hub
+    committed = container.stores.current_seq()
+    before = hub.refreshes
+    client.portal.call(hub.changed)  # type: ignore[union-attr]
     deadline = time.monotonic() + 10
-    while True:
-        before = hub.refreshes
-        client.portal.call(hub.changed)  # type: ignore[union-attr]
-        while hub.refreshes <= before:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the queue state was not recomputed")
-            time.sleep(0.005)
-        status = dict(client.get("/api/v1/status").json())
-        # A recompute already under way when `changed` was called may predate the last write:
-        # then ask again.
-        if status["seq"] >= container.stores.current_seq():
-            return status
+    # A recompute already under way when we asked may finish with an older seq: wait for ours.
+    while hub.refreshes <= before or hub.state.seq < committed:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the queue state was not recomputed")
+        time.sleep(0.005)
+    return dict(client.get("/api/v1/status").json())
 
 
 def free_port() -> int:
@@ -148,12 +146,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Running(str):
+    """A started service's base URL that also holds its process (for fault tests: kill -9)."""
+
+    process: subprocess.Popen[bytes]
+
+    def __new__(cls, base: str, process: subprocess.Popen[bytes]) -> Running:
+        running = super().__new__(cls, base)
+        running.process = process
+        return running
+
+
 @contextmanager
 def server_process(
-    url: str, event_bus: str = "memory://", port: int | None = None, **settings: str
+    url: str,
+    event_bus: str = "memory://",
+    port: int | None = None,
+    workers: int = 1,
+    **settings: str,
 ) -> Iterator[str]:
-    """`madoguchi serve` as its own process; yields its base URL. `settings` become
-    MADOGUCHI_* environment variables (e.g. estimator="replay")."""
+    """`madoguchi serve` as its own process (with `workers` worker processes); yields its base
+    URL. `settings` become MADOGUCHI_* environment variables (e.g. estimator="replay")."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -174,6 +187,8 @@ def server_process(
         str(port),
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-server-{port}.log"
     with log.open("w") as out:
@@ -190,10 +205,120 @@ def server_process(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-        yield base
+        yield Running(base, process)
     finally:
         process.terminate()
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+RELAY_SECRET = "relay-test-secret-0123456789abcdef0123"
+
+
+@contextmanager
+def relay_process(
+    office_id: str = "shirakawa-shimin",
+    port: int | None = None,
+    redis: str | None = None,
+    secrets: str = RELAY_SECRET,
+    options: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """`madoguchi relay` as its own process; yields its base URL once it answers. `options` go
+    on its command line (e.g. "--offline-after", "3")."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "madoguchi.cli", "relay", "--listen", f"127.0.0.1:{port}"]
+    command += list(options)
+    command += ["--office", office_id] + (["--redis", redis] if redis else [])
+    env = {**os.environ, "MADOGUCHI_RELAY_SECRETS": secrets}
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-relay-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"relay did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield Running(base, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@contextmanager
+def nginx_proxy(upstreams: list[str], work: Path) -> Iterator[str]:
+    """Debian's nginx in front of `upstreams` (base URLs), round robin, WebSockets upgraded;
+    started like the other services, in the foreground, with everything under `work`."""
+    port = free_port()
+    servers = "\n".join(f"    server {u.split('//', 1)[1]};" for u in upstreams)
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    config = work / "nginx.conf"
+    config.write_text(
+        f"""worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
+  upstream madoguchi {{
+{servers}
+  }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /ws/ {{
+      proxy_pass http://madoguchi;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_read_timeout 1h;
+    }}
+    location / {{
+      proxy_pass http://madoguchi;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(work), "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start: {(work / 'logs/error.log').read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain.congestion import congestion_level
+from queue_server.domain.congestion import congestion_level, lamp_level
 
 THRESHOLDS = (20, 45)
 
@@ -34,3 +34,16 @@ def test_the_lamp_falls_once_the_wait_is_clearly_below() -> None:
 
 def test_it_rises_at_once() -> None:
     assert congestion_level(45, THRESHOLDS, "low") == "high"
+
+
+def test_many_people_waiting_are_never_shown_as_not_busy() -> None:
+    # A short estimate (many counters) with ten people waiting: the visitor reads the count.
+    assert lamp_level(3, 10, THRESHOLDS) == "mid"
+    assert lamp_level(3, 15, THRESHOLDS) == "high"
+    assert lamp_level(3, 4, THRESHOLDS) == "low"
+    assert lamp_level(50, 1, THRESHOLDS) == "high"
+
+
+def test_the_people_count_has_the_same_hysteresis() -> None:
+    assert lamp_level(0, 4, THRESHOLDS, previous="mid") == "mid"
+    assert lamp_level(0, 2, THRESHOLDS, previous="mid") == "low"

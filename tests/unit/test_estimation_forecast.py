@@ -53,7 +53,7 @@ class TestDispatch:
 
     def test_later_priority_arrivals_delay_normal_tickets_only(self) -> None:
         counter = [CounterSnapshot("c1", ("a",), True, "a", NOW)]
-        rush = ArrivalForecast({"a": (0.5,)}, {"a": (0.5, 0.5, 0.0)})
+        rush = ArrivalForecast({"a": (0.12,)}, {"a": (0.5, 0.5, 0.0)})  # 60% of the counter
         calm = snap({"a": 3}, counter, {"a": 5.0}, waiting_priorities={"a": (0, 2, 2)})
         busy = snap(
             {"a": 3}, counter, {"a": 5.0}, waiting_priorities={"a": (0, 2, 2)}, arrivals=rush

@@ -10,20 +10,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from queue_server.domain.estimate import Patience
-from queue_server.domain.learning import (
+from queue_server.domain.facts import (
     HISTORY_DAYS,
     Abandonment,
     Arrival,
-    CounterState,
     Facts,
-    History,
     Pause,
     ServiceSample,
     Wait,
+    history_window,
+)
+from queue_server.domain.learning import History, learn_history
+from queue_server.domain.snapshot import (
+    CounterState,
     build_snapshot,
     forecast_arrivals,
-    history_window,
-    learn_history,
     learn_service_models,
     no_show_rates,
 )

@@ -115,6 +115,15 @@ def test_display_number_is_padded_to_the_range() -> None:
         (lambda r: r["categories"][1].update(prefix="A"), "prefixes must be unique"),
         (lambda r: r["categories"][0].update(daily_cap=10000), "exceeds its number range"),
         (lambda r: r["categories"][0].update(colour="red"), "Extra inputs are not permitted"),
+        (lambda r: r["office"].update(languages=["ja", "fr"]), "unknown language"),
+        (lambda r: r["office"].update(languages=["en"]), "Japanese .ja. is always offered"),
+        (
+            lambda r: (
+                r["office"].update(languages=["ja", "en"]),
+                r["categories"][2]["names"].pop("en"),
+            ),
+            "lacks names in: en",
+        ),
     ],
 )
 def test_invalid_office_files_are_refused_with_a_clear_message(mutate, message: str) -> None:
@@ -124,6 +133,27 @@ def test_invalid_office_files_are_refused_with_a_clear_message(mutate, message: 
     mutate(raw)
     with pytest.raises(InvalidConfiguration, match=message):
         parse_office(raw)
+
+
+def test_an_office_offering_japanese_and_english_needs_names_in_those_only() -> None:
+    import copy
+
+    raw = copy.deepcopy(read_office_file(DEMO_OFFICE))
+    raw["office"]["languages"] = ["en", "ja", "en"]
+    for section in (raw["office"], *raw["categories"]):
+        section["names"] = {k: v for k, v in section["names"].items() if k in ("ja", "en")}
+    office = parse_office(raw)
+    assert office.languages == ("ja", "en")
+    assert set(office.category("mynumber").names) == {"ja", "en"}
+    assert parse_office(read_office_file(DEMO_OFFICE)).languages == (
+        "ja",
+        "en",
+        "zh-Hans",
+        "ko",
+        "vi",
+        "pt",
+        "ja-easy",
+    )
 
 
 def test_toml_syntax_error_is_reported_with_the_file(tmp_path: Path) -> None:

@@ -151,6 +151,35 @@ function statsQuery(format) {
   return `/api/v1/admin/stats?${q}`;
 }
 
+/** The words for one group on the chart and in the table: procedure and counter names, not ids. */
+function groupLabel(row, by) {
+  const value = row[by];
+  if (by === "category") {
+    const c = office.categories.find((x) => x.id === value);
+    return c ? `${c.prefix} ${nameIn(c.names, "ja")}` : String(value);
+  }
+  if (by === "counter") {
+    const c = office.counters.find((x) => x.id === value || x.number === value);
+    return c ? `${c.number}番窓口` : String(value);
+  }
+  if (by === "hour") return `${value}時`;
+  if (by === "day") return String(value).slice(5).replace("-", "/");
+  return String(value);
+}
+
+/** A label that fits `width` px at the chart's 11 px type (CJK is about one em per letter). */
+function fitLabel(text, width) {
+  const em = (ch) => (/[\u0000-\u00ff]/.test(ch) ? 0.6 : 1) * 11;
+  let used = 0;
+  let out = "";
+  for (const ch of text) {
+    if (used + em(ch) > width) return `${out.slice(0, -1)}…`;
+    used += em(ch);
+    out += ch;
+  }
+  return out;
+}
+
 /** A bar chart in inline SVG: issued (blue) and mean wait (orange) per group. */
 function chart(rows, by) {
   const width = 720; const height = 240; const left = 40; const bottom = 40;
@@ -178,7 +207,10 @@ function chart(rows, by) {
     const w = Math.max(2, slot * 0.35);
     add("rect", { x: x + slot * 0.1, y: height - bottom - h1, width: w, height: h1, class: "bar" });
     add("rect", { x: x + slot * 0.1 + w, y: height - bottom - h2, width: w, height: h2, class: "bar2" });
-    if (n <= 31) add("text", { x: x + slot * 0.1, y: height - bottom + 14 }, String(row[by]).slice(-5));
+    if (n <= 31) {
+      const label = groupLabel(row, by);
+      add("text", { x: x + slot * 0.1, y: height - bottom + 14, "data-label": label }, fitLabel(label, slot * 0.9));
+    }
   });
   add("text", { x: 2, y: 12 }, `最大 ${maxIssued} 件 / ${maxWait} 分`);
   return svg;
@@ -188,8 +220,7 @@ async function loadStats(event) {
   if (event) event.preventDefault();
   const by = $("stats-by").value;
   const data = await call(statsQuery("json"));
-  const catName = (id) => { const c = office.categories.find((x) => x.id === id); return c ? nameIn(c.names, "ja") : id; };
-  const columns = [[by === "category" ? (r) => catName(r.category) : by, BY_LABEL[by]], ...STAT_COLUMNS];
+  const columns = [[by === "category" || by === "counter" ? (r) => groupLabel(r, by) : by, BY_LABEL[by]], ...STAT_COLUMNS];
   fill($("stats-chart"), data.rows.length ? chart(data.rows, by) : null);
   fill($("stats-table"), data.rows.length
     ? table(columns, data.rows, `${data.from}〜${data.to} の統計`)

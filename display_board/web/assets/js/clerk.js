@@ -68,6 +68,21 @@ async function act(label, work, number) {
 
 const actions = {
   next: () => act("呼出", () => call(`/api/v1/counters/${counterId}/call-next`, { method: "POST" })),
+  // The usual rhythm at a busy counter: finish this visitor and call the next in one step.
+  "finish-next": async () => {
+    if (!current) return;
+    const finished = current.number;
+    say("");
+    try {
+      const answer = await call(`/api/v1/counters/${counterId}/call-next`, { method: "POST", body: { finish_current: true } });
+      say(answer && answer.ticket
+        ? `${finished}: 完了しました。${answer.ticket.number} を呼び出しました。`
+        : `${finished}: 完了しました。お待ちの方はいません。`);
+    } catch (error) {
+      say(explain(error, finished), true);
+    }
+    await refresh();
+  },
   recall: () => current && act("再呼出", () => call(`/api/v1/tickets/${current.id}/recall`, { method: "POST" }), current.number),
   start: () => current && act("受付開始", () => call(`/api/v1/tickets/${current.id}/start`, { method: "POST" }), current.number),
   finish: () => current && act("完了", () => call(`/api/v1/tickets/${current.id}/finish`, { method: "POST" }), current.number),
@@ -80,6 +95,11 @@ const actions = {
   transfer: () => {
     if (!current) return;
     const target = $("transfer-to").value;
+    if (!target) {
+      say("転送先の手続きを選んでください。", true);
+      $("transfer-to").focus();
+      return;
+    }
     return act(`${categoryName(target)}へ転送`, () => call(`/api/v1/tickets/${current.id}/transfer`, { method: "POST", body: { category_id: target } }), current.number);
   },
 };
@@ -98,6 +118,23 @@ function renderCurrent() {
   $("act-hold").firstChild.textContent = state === "on_hold" ? "再開 " : "保留 ";
   $("act-transfer").disabled = !(state === "called" || state === "serving");
   $("act-next").disabled = state === "called" || state === "serving";
+  $("act-finish-next").disabled = !(state === "called" || state === "serving");
+  renderTransfer();
+}
+
+// Transfer goes to another procedure: the ticket's own is never offered, and nothing is chosen
+// until the clerk picks one (pressing T then asks for it instead of failing).
+let transferFor = undefined;
+function renderTransfer() {
+  const own = current ? current.category_id : null;
+  if (transferFor === own) return;
+  transferFor = own;
+  const select = $("transfer-to");
+  const kept = select.value;
+  fill(select, el("option", { value: "", text: "選んでください" }),
+    office.categories.filter((cat) => cat.id !== own)
+      .map((cat) => el("option", { value: cat.id, text: `${cat.prefix} ${nameIn(cat.names, "ja")}` })));
+  select.value = kept && kept !== own ? kept : "";
 }
 
 async function renderRequest() {
@@ -233,7 +270,9 @@ async function refresh() {
     renderMine(consoleData.mine);
     document.body.dataset.refreshed = String(Date.now());
   } catch (error) {
-    if (!(error instanceof ApiError)) say("サーバーに接続できません。", true);
+    // A refresh that failed (often one started while the link was down) must not replace the
+    // explanation of what the clerk just did; the header shows the link state anyway.
+    if (!(error instanceof ApiError) && !$("message").textContent) say("サーバーに接続できません。", true);
   }
 }
 const refreshSoon = debounce(refresh, 150);
@@ -257,6 +296,11 @@ function shortcuts(event) {
   const target = event.target;
   if (target.closest("input, select, textarea")) return;
   const key = event.key.toLowerCase();
+  if (key === "n" && event.shiftKey) {
+    event.preventDefault();
+    if (!$("act-finish-next").disabled) $("act-finish-next").click();
+    return;
+  }
   const map = { n: "act-next", r: "act-recall", s: "act-start", f: "act-finish", x: "act-no-show", h: "act-hold", t: "act-transfer" };
   const id = map[key];
   if (!id) return;
@@ -273,8 +317,8 @@ async function begin() {
   const c = counter();
   $("counter-name").textContent = `${c.number}番窓口`;
   $("who").textContent = `${me.name}（${c.number}番窓口）`;
-  fill($("transfer-to"), office.categories.map((cat) => el("option", { value: cat.id, text: `${cat.prefix} ${nameIn(cat.names, "ja")}` })));
-  Object.entries({ next: "act-next", recall: "act-recall", start: "act-start", finish: "act-finish", "no-show": "act-no-show", hold: "act-hold", transfer: "act-transfer" })
+  document.body.dataset.connection = "connecting";
+  Object.entries({ "finish-next": "act-finish-next", next: "act-next", recall: "act-recall", start: "act-start", finish: "act-finish", "no-show": "act-no-show", hold: "act-hold", transfer: "act-transfer" })
     .forEach(([name, id]) => $(id).addEventListener("click", () => actions[name]()));
   $("counter-state").addEventListener("change", async (e) => {
     try {
@@ -307,6 +351,7 @@ async function main() {
   counterId = sessionStorage.getItem(COUNTER_KEY);
   if (counterId && counter()) return begin();
   $("setup").hidden = false;
+  document.body.dataset.connection = "choose";
   fill($("counter-select"), office.counters.map((c) => el("option", { value: c.id, text: `${c.number}番窓口（${c.categories.map(categoryName).join("・")}）` })));
   $("start").addEventListener("click", () => {
     counterId = $("counter-select").value;

@@ -68,13 +68,15 @@ export function hhmm(iso) {
 /**
  * The live WebSocket of one channel. Sends the hello (token) first, keeps the last seq, asks for
  * a snapshot on any gap, reconnects with back-off, and reports "connecting" / "online" /
- * "offline" so a page never shows stale numbers as if they were current.
+ * "offline" so a page never shows stale numbers as if they were current. Through the public
+ * relay, heartbeats also say when the figures were last pushed (`onFreshness`) and "stale" when
+ * the pushes have stopped.
  */
 export class Live {
-  constructor({ channel, token = null, onSnapshot, onEvent, onStatus, onState, heartbeat = 15 }) {
+  constructor({ channel, token = null, onSnapshot, onEvent, onStatus, onState, onFreshness, heartbeat = 15 }) {
     this.channel = channel;
     this.token = token;
-    this.handlers = { onSnapshot, onEvent, onStatus, onState };
+    this.handlers = { onSnapshot, onEvent, onStatus, onState, onFreshness };
     this.seq = null;
     this.socket = null;
     this.attempt = 0;
@@ -188,6 +190,11 @@ export class Live {
     } else if (message.type === "heartbeat") {
       if (this.seq !== null && message.seq > this.seq) {
         this.socket && this.socket.send(JSON.stringify({ type: "resync" }));
+      }
+      if ("online" in message) {
+        // From the public relay: when its figures were last pushed, and whether pushes still come.
+        h.onFreshness && h.onFreshness(message.updated_at, message.online);
+        this.setState(message.online ? "online" : "stale");
       }
     } else if (message.type === "error" && message.code === "unauthorized") {
       this.setState("unauthorized");

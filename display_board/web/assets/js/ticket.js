@@ -1,45 +1,79 @@
 // The slip's QR: one ticket followed live (no login: the unguessable public id is the key).
 // Opt-in browser notification and vibration when few people are ahead and when called.
+// Every word comes from the visitor catalogue ([public]) in the visitor's language.
 import { Live, api, ApiError, debounce, nameIn } from "./common.js";
-import { languagePicker, pickLanguage, translator } from "./i18n.js";
+import { connectionText, htmlLang, languagePicker, offeredLanguages, pickLanguage, texts } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const publicId = decodeURIComponent(location.pathname.split("/").pop());
 const STORE = `madoguchi.notify.${publicId}`;
 let lang = pickLanguage();
-let t = translator(lang);
+let tx = null;
 let office = null;
 let ticket = null;
+let missing = false;
 let settings = JSON.parse(localStorage.getItem(STORE) || '{"on":false,"ahead":3,"told":[]}');
 
 function save() {
   localStorage.setItem(STORE, JSON.stringify(settings));
 }
 
+/** Where to go now: the counter calling this ticket, or the one to speak to after a no-show. */
+function where() {
+  if (ticket.state === "called" && ticket.counter_number) {
+    return tx.t("public.go_to_counter", { counter: ticket.counter_number });
+  }
+  if (ticket.state === "no_show") {
+    return ticket.counter_number
+      ? tx.t("public.no_show_counter", { counter: ticket.counter_number })
+      : tx.t("public.no_show_any");
+  }
+  return "";
+}
+
 function render() {
-  document.documentElement.lang = lang === "ja-easy" ? "ja" : lang;
-  $("title").textContent = t("yourNumber");
-  $("number-label").textContent = t("yourNumber");
-  $("ahead-label").textContent = t("ahead");
-  $("wait-label").textContent = t("wait");
-  $("notify-title").textContent = t("notifyTitle");
-  $("notify-when-label").textContent = t("notifyWhen");
-  $("notify-toggle").textContent = settings.on ? t("notifyOff") : t("notifyOn");
+  if (!tx) return;
+  document.documentElement.lang = htmlLang(lang);
+  document.title = tx.t("public.your_number");
+  $("skip").textContent = tx.t("public.skip");
+  $("lang-label").textContent = tx.t("public.language");
+  $("title").textContent = tx.t("public.your_number");
+  $("number-label").textContent = tx.t("public.your_number");
+  $("ahead-label").textContent = tx.t("public.ahead");
+  $("wait-label").textContent = tx.t("public.wait");
+  $("notify-title").textContent = tx.t("public.notify_title");
+  $("notify-when-label").textContent = tx.t("public.notify_when");
+  $("notify-toggle").textContent = settings.on ? tx.t("public.notify_off") : tx.t("public.notify_on");
   $("notify-toggle").setAttribute("aria-pressed", String(settings.on));
   $("notify-ahead").value = String(settings.ahead);
-  $("congestion-link").textContent = t("congestionLink");
+  $("congestion-link").textContent = tx.t("public.congestion_link");
+  $("missing").textContent = missing ? tx.t("public.not_found") : "";
+  $("missing").hidden = !missing;
   if (office) $("office-name").textContent = nameIn(office.names, lang);
+  // Notifications only help while waiting: called, finished or missed tickets hide the panel.
+  $("notify").hidden = !ticket || ticket.state !== "issued";
+  connection(document.body.dataset.connection);
   if (!ticket) return;
-  document.title = `${t("yourNumber")} ${ticket.number}`;
+  document.title = `${tx.t("public.your_number")} ${ticket.number}`;
   document.body.dataset.state = ticket.state;
   $("number").textContent = ticket.number;
   const category = office && office.categories.find((c) => c.id === ticket.category_id);
   $("category").textContent = category ? nameIn(category.names, lang) : "";
-  $("state").textContent = (t("states") || {})[ticket.state] || ticket.state;
-  $("where").textContent = ticket.state === "called" && ticket.counter_number ? t("counterGo", ticket.counter_number) : "";
+  const states = tx.list("public.states");
+  $("state").textContent = states[ticket.state] || ticket.state;
+  $("where").textContent = where();
   const waiting = ticket.state === "issued";
-  $("ahead").textContent = waiting ? t("aheadN", ticket.ahead) : "—";
-  $("wait").textContent = waiting && ticket.estimated_wait_minutes !== null ? t("minutes", ticket.estimated_wait_minutes) : "—";
+  $("figures").hidden = !waiting;
+  $("ahead").textContent = waiting ? tx.t("public.ahead_n", { n: ticket.ahead }) : "—";
+  $("wait").textContent = waiting && ticket.estimated_wait_minutes !== null ? tx.minutes(ticket.estimated_wait_minutes) : "—";
+}
+
+let connState = "connecting";
+let freshness = null; // through the public relay: when its figures were last pushed
+
+function connection(state) {
+  connState = state;
+  $("conn").textContent = connectionText(tx, state, freshness);
 }
 
 function tell(key, text) {
@@ -59,23 +93,25 @@ function tell(key, text) {
 function maybeNotify() {
   if (!settings.on || !ticket) return;
   if (ticket.state === "called") {
-    tell(`called-${ticket.recall_count}`, t("notifyCalled", ticket.number, ticket.counter_number));
+    tell(`called-${ticket.recall_count}`, tx.t("public.notify_called", { number: ticket.number, counter: ticket.counter_number }));
   } else if (ticket.state === "issued" && ticket.ahead <= settings.ahead) {
-    tell(`ahead-${settings.ahead}`, t("notifyAhead", ticket.ahead, ticket.number));
+    tell(`ahead-${settings.ahead}`, tx.count("public.notify_ahead", ticket.ahead, { number: ticket.number }));
   }
+  if (ticket.state !== "issued" && ticket.state !== "called") $("notify-message").textContent = "";
 }
 
 async function load() {
   try {
     ticket = (await api(`/api/v1/tickets/by-public-id/${encodeURIComponent(publicId)}`)).ticket;
-    $("missing").hidden = true;
+    missing = false;
     render();
     maybeNotify();
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      $("missing").hidden = false;
-      $("missing").textContent = t("notFound");
+      missing = true;
+      ticket = null;
       document.body.dataset.state = "missing";
+      render();
     }
   }
 }
@@ -91,7 +127,7 @@ async function toggle() {
       await Notification.requestPermission();
     }
     if (!("Notification" in window) || Notification.permission !== "granted") {
-      $("notify-message").textContent = t("notifyBlocked");
+      $("notify-message").textContent = tx.t("public.notify_blocked");
     }
   }
   save();
@@ -99,12 +135,17 @@ async function toggle() {
   maybeNotify();
 }
 
-async function main() {
-  languagePicker($("lang-picker"), lang, (chosen) => {
+function picker(offered = null) {
+  languagePicker($("lang-picker"), lang, tx.t("public.language"), async (chosen) => {
     lang = chosen;
-    t = translator(lang);
+    tx = await texts(lang);
     render();
-  });
+  }, offered);
+}
+
+async function main() {
+  tx = await texts(lang);
+  picker();
   $("notify-toggle").addEventListener("click", toggle);
   $("notify-ahead").addEventListener("change", (e) => {
     settings.ahead = Number(e.target.value);
@@ -113,7 +154,16 @@ async function main() {
     maybeNotify();
   });
   render();
-  api("/api/v1/office").then((info) => { office = info; render(); }, () => {});
+  api("/api/v1/office").then(async (info) => {
+    office = info;
+    const offered = offeredLanguages(office);
+    if (!offered.includes(lang)) {
+      lang = "ja";
+      tx = await texts(lang);
+    }
+    picker(offered);
+    render();
+  }, () => {});
   await load();
   new Live({
     channel: "public",
@@ -122,8 +172,10 @@ async function main() {
     onEvent: (event) => {
       if (ticket && event.ticket && event.ticket.number === ticket.number) load();
     },
-    onState: (state) => { $("conn").textContent = state === "online" ? t("live") : t("offline"); },
+    onState: connection,
+    onFreshness: (updatedAt) => { freshness = updatedAt; connection(connState); },
   }).start();
+  document.body.dataset.ready = "true";
 }
 
 main();
