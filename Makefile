@@ -7,7 +7,7 @@ export MADOGUCHI_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint typecheck unit bench bench-setup bench-issue clean
+.PHONY: run test setup lint typecheck audit unit bench bench-setup bench-issue clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Known vulnerabilities in the installed set (PyPI's advisory data). --strict: a package that
+# could not be checked fails the run instead of passing unchecked.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --local --progress-spinner off
 
 test:
 	bash packaging/bootstrap/system-deps.sh test

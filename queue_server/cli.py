@@ -176,6 +176,51 @@ def _devices_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accounts(args: argparse.Namespace) -> Any:
+    from queue_server.adapters.accounts import Accounts
+    from queue_server.service.ports import SystemClock
+
+    return Accounts(_engine(args), SystemClock())
+
+
+def _devices_revoke(args: argparse.Namespace) -> int:
+    from queue_server.domain.errors import DomainError
+
+    try:
+        device = _accounts(args).revoke_device(args.name)
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"revoked {device.kind} {device.name}: its token stops working within a second")
+    return 0
+
+
+def _devices_rotate(args: argparse.Namespace) -> int:
+    from queue_server.domain.errors import DomainError
+
+    try:
+        token = _accounts(args).rotate_device_token(args.name)
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"new token for {args.name} (shown once; the old one stops working):")
+    print(token)
+    return 0
+
+
+def _users_active(args: argparse.Namespace) -> int:
+    from queue_server.domain.errors import DomainError
+
+    active = args.users_command == "enable"
+    try:
+        user = _accounts(args).set_user_active(args.name, active)
+    except DomainError as exc:
+        return _fail(exc.message)
+    if active:
+        print(f"enabled {user.role} {user.name}")
+    else:
+        print(f"disabled {user.role} {user.name}: every session ends within a second")
+    return 0
+
+
 def _office_load(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -185,7 +230,8 @@ def _office_load(args: argparse.Namespace) -> int:
 
     try:
         raw = read_office_file(Path(args.file))
-        office = load_office(_engine(args), raw, datetime.now(UTC))
+        source = Path(args.file).read_text(encoding="utf-8")
+        office = load_office(_engine(args), raw, datetime.now(UTC), source)
     except DomainError as exc:
         return _fail(exc.message)
     print(
@@ -193,6 +239,20 @@ def _office_load(args: argparse.Namespace) -> int:
         f"{len(office.categories)} categories, {len(office.counters)} counters"
     )
     return 0
+
+
+def _minutes(text: str) -> int:
+    """A code's validity in minutes: a whole number up to the longest a code may have."""
+    from queue_server.domain.codes import MAX_VALIDITY
+
+    longest = int(MAX_VALIDITY.total_seconds() // 60)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of minutes") from None
+    if not 1 <= value <= longest:
+        raise argparse.ArgumentTypeError(f"give 1 to {longest} minutes")
+    return value
 
 
 def _codes_make(args: argparse.Namespace) -> int:
@@ -258,6 +318,13 @@ def register(sub: Any) -> None:
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     add_user.set_defaults(handler=_users_add)
+    for verb, text in (
+        ("disable", "disable a staff account (its sessions end, open connections close)"),
+        ("enable", "enable a disabled staff account again"),
+    ):
+        toggle = users.add_parser(verb, parents=[db_parent], help=text)
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=_users_active)
 
     devices = sub.add_parser("devices", help="kiosks and boards").add_subparsers(
         dest="devices_command", required=True
@@ -268,6 +335,16 @@ def register(sub: Any) -> None:
     add_device.add_argument("name")
     add_device.add_argument("--kind", choices=["kiosk", "board"], required=True)
     add_device.set_defaults(handler=_devices_add)
+    revoke = devices.add_parser(
+        "revoke", parents=[db_parent], help="revoke a device's token (open connections close)"
+    )
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=_devices_revoke)
+    rotate = devices.add_parser(
+        "rotate", parents=[db_parent], help="give a device a new token; prints it"
+    )
+    rotate.add_argument("name")
+    rotate.set_defaults(handler=_devices_rotate)
 
     office = sub.add_parser("office", help="office configuration").add_subparsers(
         dest="office_command", required=True
@@ -284,7 +361,7 @@ def register(sub: Any) -> None:
     )
     make.add_argument("--kind", choices=["reservation", "preapplication"], required=True)
     make.add_argument("--category", required=True, help="category id, e.g. mynumber")
-    make.add_argument("--minutes", type=int, default=120, help="validity (default 120)")
+    make.add_argument("--minutes", type=_minutes, default=120, help="validity (default 120)")
     make.add_argument("--reference", default="demo", help="the record the code points to")
     make.add_argument("--png", help="also write the code as a QR image")
     make.set_defaults(handler=_codes_make)

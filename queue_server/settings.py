@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +39,14 @@ class ServerSettings(BaseSettings):
     # Congestion lamp on the public page: blue below the first wait (minutes), yellow below the
     # second, red from it (混雑ランプ). Env: MADOGUCHI_CONGESTION_LAMP_MINUTES='[20,45]'
     congestion_lamp_minutes: list[int] = [20, 45]
+
+    # Request bodies (bytes): every request, and device reports (health, print outcomes).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_report_bytes: int = Field(default=8 * 1024, ge=512)
+    # Residents per client address (a city's NAT puts many behind one): pre-applications per
+    # hour and anonymous reads of the public API per minute.
+    preapplications_per_hour: int = Field(default=60, ge=1)
+    public_reads_per_minute: int = Field(default=1200, ge=1)
 
     secret_key: str | None = None
     # The internet-facing relay (docs/relay.md): where to push anonymised state, and the shared
@@ -76,12 +85,20 @@ class ServerSettings(BaseSettings):
         if not path.exists():
             import secrets
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.private_data_dir()
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48), encoding="ascii")
         return path.read_text(encoding="ascii").strip().encode()
 
+    def private_data_dir(self) -> Path:
+        """The data directory, readable by the server's user only (0700): it holds the
+        database, the code secret and printed slips."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.data_dir.stat().st_uid == os.getuid():
+            self.data_dir.chmod(0o700)
+        return self.data_dir
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{self.data_dir / 'madoguchi.db'}"
+        return f"sqlite:///{self.private_data_dir() / 'madoguchi.db'}"

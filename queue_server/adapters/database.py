@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ def create_database_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -58,6 +60,8 @@ def create_database_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows (visitors' requests at day close) are overwritten, not just unlinked.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -70,6 +74,33 @@ def create_database_engine(url: str) -> Engine:
     return create_engine(
         url, pool_size=10, max_overflow=30, pool_pre_ping=True, hide_parameters=True
     )
+
+
+def private_file(path: Path) -> None:
+    """Make sure the database file exists as 0600 before SQLite opens it (SQLite gives its -wal
+    and -shm files the same mode); a missing directory is created 0700. An existing directory
+    keeps its mode: it may be shared (the data directory itself is made 0700 by the settings)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists() and existing.stat().st_uid == os.getuid():
+            existing.chmod(0o600)
+
+
+def scrub_wal(connection: Any) -> bool:
+    """After personal data was deleted: copy the WAL into the database and truncate it, so no
+    old page with the data stays in the -wal file (secure_delete already zeroed the pages).
+    True when the WAL is empty; readers holding an old snapshot can delay it (retried)."""
+    if connection.dialect.name != "sqlite":
+        return True
+    driver = connection.connection.driver_connection
+    for _ in range(20):
+        busy, _frames, _done = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def writer(engine: Engine) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date, time
 from pathlib import Path
@@ -27,6 +28,9 @@ from queue_server.domain.reservations import capacity_from_share
 DEMO_OFFICE = Path(__file__).resolve().parent.parent / "data" / "demo_office.toml"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+#: The highest ticket number: five digits fit the slip, the board and the display column.
+MAX_NUMBER = 99999
+_NUMBER = re.compile(r"[0-9]{1,5}")
 
 
 def _parse_time(text: str) -> time:
@@ -91,9 +95,10 @@ class _OfficeSection(_Model):
             raise ValueError("Japanese (ja) is always offered")
         return [lang for lang in LANGUAGES if lang in value]  # canonical order, no repeats
 
-    @field_validator("holidays")
+    @field_validator("holidays", "day_close")
     @classmethod
-    def _no_holidays(cls, value: str | None) -> str | None:
+    def _switched_off(cls, value: str | None) -> str | None:
+        """ "none" (TOML has no null) switches holidays or the day close off."""
         return None if value in (None, "", "none") else value
 
     @field_validator("timezone")
@@ -158,8 +163,12 @@ class _CategorySection(_Model):
     @model_validator(mode="after")
     def _complete(self) -> _CategorySection:
         start, sep, end = self.numbers.partition("-")
-        if not (sep and start.isdigit() and end.isdigit() and 0 <= int(start) < int(end)):
-            raise ValueError(f"numbers {self.numbers!r} is not a range like 1-999")
+        if not (
+            sep and _NUMBER.fullmatch(start) and _NUMBER.fullmatch(end) and int(start) < int(end)
+        ):
+            raise ValueError(
+                f"numbers {self.numbers!r} is not a range like 1-999 (at most {MAX_NUMBER})"
+            )
         if self.daily_cap is not None and self.daily_cap > int(end) - int(start) + 1:
             raise ValueError(f"daily_cap of {self.id!r} exceeds its number range")
         unknown = [f for f in self.forms() if f not in FORMS]
@@ -311,15 +320,47 @@ def parse_office(raw: dict[str, Any]) -> Office:
     )
 
 
+#: Tables and arrays nest at most this deep in an office file (a valid one needs 4).
+MAX_DEPTH = 8
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    """How deeply tables and arrays nest in `value` (stops counting past `MAX_DEPTH`)."""
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return level
+    return max((_depth(v, level + 1) for v in children), default=level + 1)
+
+
+def parse_office_text(text: str, where: str = "office file") -> dict[str, Any]:
+    """TOML text to a raw office mapping; bad syntax or absurd nesting is `InvalidConfiguration`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidConfiguration(f"{where}: not a TOML file: {exc}") from exc
+    except RecursionError:  # thousands of nested brackets: the parser gives up before we can
+        raise InvalidConfiguration(f"{where}: nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise InvalidConfiguration(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    return raw
+
+
 def read_office_file(path: Path) -> dict[str, Any]:
     """Parse a TOML office file; a syntax error becomes `InvalidConfiguration`."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidConfiguration(f"{path}: {exc}") from exc
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidConfiguration(f"{path}: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidConfiguration(f"{path}: not UTF-8 text") from exc
+    return parse_office_text(text, str(path))
 
 
 def around_the_clock(raw: dict[str, Any]) -> dict[str, Any]:

@@ -63,9 +63,18 @@ class SqlCodeStore:
         result = self._c.execute(delete(t.preapplications).where(p.expires_at <= now))
         return int(result.rowcount)
 
-    def audit(self, actor: str, action: str, ticket_id: int | None, at: datetime) -> None:
+    def audit(
+        self, actor: str, action: str, ticket_id: int | None, at: datetime, detail: str = ""
+    ) -> None:
         self._c.execute(
-            insert(t.audit_log).values(actor=actor, action=action, ticket_id=ticket_id, at=at)
+            insert(t.audit_log).values(
+                actor=actor[:80],
+                action=action,
+                ticket_id=ticket_id,
+                at=at,
+                device=actor.removeprefix("device:")[:80] if actor.startswith("device:") else None,
+                detail=detail[:200] or None,
+            )
         )
 
     def code_redeemed(self, fingerprint: str) -> bool:
@@ -104,7 +113,9 @@ class SqlDeviceStore:
     def devices(self) -> list[dict[str, Any]]:
         d = t.devices.c
         rows = self._c.execute(
-            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at).order_by(d.name)
+            select(d.name, d.kind, d.last_seen_at, d.health, d.health_at, d.revoked_at).order_by(
+                d.name
+            )
         )
         return [dict(r._mapping) for r in rows]
 
@@ -133,7 +144,12 @@ class SqlAttachmentStore:
         )
         return [{"kind": r.kind, "data": r.data, "created_at": r.created_at} for r in rows]
 
+    #: Personal data was deleted in this transaction: after the commit the writer scrubs the
+    #: SQLite WAL (see `database.scrub_wal`).
+    purged = False
+
     def delete_attachments_through(self, day: date) -> int:
+        self.purged = True
         a = t.ticket_attachments.c
         ids = select(t.tickets.c.id).where(t.tickets.c.office_id == self._office_id)
         result = self._c.execute(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from queue_server.adapters import tables as t
 from queue_server.adapters.database import is_sqlite
@@ -155,6 +155,19 @@ class SqlQueueStore(
             {"office_id": self._office_id, "seq": seq, "type": kind, "at": at, "payload": payload}
         )
         self.notices.append(Notice(self._office_id, seq, dict(payload)))
+
+    def prune_events(
+        self, before: datetime, kept_types: tuple[str, ...], kept_since: datetime
+    ) -> int:
+        e = t.office_events.c
+        result = self._c.execute(
+            delete(t.office_events).where(
+                e.office_id == self._office_id,
+                e.at < before,
+                or_(e.type.not_in(kept_types), e.at < kept_since),
+            )
+        )
+        return int(result.rowcount)
 
     def set_closed_through(self, day: date) -> None:
         self._c.execute(

@@ -132,6 +132,14 @@ class SqlTicketStore:
     _office_id: str
     _pending_transitions: list[dict[str, Any]]
 
+    def issued_by(self, ticket_id: int) -> str | None:
+        found = self._c.execute(
+            select(t.tickets.c.device).where(
+                t.tickets.c.id == ticket_id, t.tickets.c.office_id == self._office_id
+            )
+        ).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def add_ticket(self, ticket: Ticket, device: str | None) -> None:
         result = self._c.execute(
             _INSERT_TICKET,

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import make_url
 
 from queue_server.adapters import tables as t
-from queue_server.adapters.database import is_sqlite, reader, writer
+from queue_server.adapters.database import is_sqlite, reader, scrub_wal, writer
 from queue_server.adapters.event_bus import EventBus
 from queue_server.adapters.sql_store import SqlQueueStore, StoreMark
 
@@ -179,6 +179,8 @@ class SqlStoreFactory:
             return
         if store.notices:
             self.bus.publish_after_commit(store.notices)
+        if store.purged and self._connection is not None:
+            scrub_wal(self._connection)
         for job, result, error in outcomes:
             if error is None:
                 job.future.set_result(result)

@@ -66,6 +66,8 @@ offices = Table(
     Column("seq", BigInteger, nullable=False, default=0),
     Column("closed_through", Date, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The office file as the administrator wrote it (comments included), given back on download.
+    Column("source", Text, nullable=True),
 )
 
 counter_states = Table(
@@ -190,6 +192,19 @@ devices = Table(
     # Last health report (e.g. the kiosk's printer: online, paper, cover), no personal data.
     Column("health", JSON),
     Column("health_at", UTCDateTime),
+    # Set when an administrator revoked the device; a new token (rotation) clears it.
+    Column("revoked_at", UTCDateTime),
+)
+
+# Failed staff logins per account and per client address, for growing lock-outs; shared by
+# every server process through the database.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False, index=True),
 )
 
 # Fingerprints of codes already used to take a ticket (single use).
@@ -215,7 +230,9 @@ preapplications = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
 
-# Who looked at or printed which request, and when; never the content.
+# What staff, administrators and devices did, and when: logins, account and device changes,
+# office uploads, counter states, reprints, request views. Never a password, a token or anything
+# about a visitor: `detail` holds only ids, roles and states.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -224,6 +241,8 @@ audit_log = Table(
     Column("actor", String(80), nullable=False),
     Column("action", String(40), nullable=False),
     Column("ticket_id", IdType),
+    Column("device", String(80)),
+    Column("detail", String(200)),
 )
 
 # Personal data a visitor brought for the clerk (prefilled request forms). Deleted at day close.

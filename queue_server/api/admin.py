@@ -6,19 +6,18 @@ or anything about a visitor.
 
 from __future__ import annotations
 
-import logging
-import tomllib
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.adapters.office_file import parse_office
+from queue_server.adapters.audit import audit_csv
+from queue_server.adapters.office_file import parse_office, parse_office_text
 from queue_server.adapters.office_toml import dumps
-from queue_server.adapters.offices import load_office
+from queue_server.adapters.offices import load_office, office_source
 from queue_server.adapters.sql_statistics import SqlStatistics
 from queue_server.api.console import statistics
 from queue_server.api.deps import AdminDep, ContainerDep
@@ -26,7 +25,6 @@ from queue_server.api.errors import ApiError
 from queue_server.service.jsonable import jsonable
 from queue_server.service.statistics import GROUPINGS, csv_text
 
-audit = logging.getLogger("madoguchi.audit")
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 _MAX_OFFICE_FILE = 256 * 1024
 _MAX_DAYS = 366
@@ -44,8 +42,12 @@ STAT_COLUMNS = (
 )
 
 
+NO_STORE = {"Cache-Control": "no-store"}
+Name = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")]
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class StaffRequest(_Body):
@@ -70,7 +72,7 @@ def staff(c: ContainerDep, _: AdminDep) -> dict[str, Any]:
 def add_staff(c: ContainerDep, who: AdminDep, body: StaffRequest) -> dict[str, Any]:
     """Add a clerk or administrator."""
     added = c.accounts.add_user(body.name, body.role, body.password)
-    audit.info("audit: %s added staff id=%s role=%s", who.name, added.id, added.role)
+    c.audit.record(who.name, "staff.added", detail=f"staff={added.name} role={added.role}")
     return {"staff": {"name": added.name, "role": added.role}}
 
 
@@ -78,18 +80,68 @@ def add_staff(c: ContainerDep, who: AdminDep, body: StaffRequest) -> dict[str, A
 def add_device(c: ContainerDep, who: AdminDep, body: DeviceRequest) -> dict[str, Any]:
     """Register a kiosk or board. Its token is in this answer only (stored hashed)."""
     device, token = c.accounts.add_device(body.name, body.kind)
-    audit.info("audit: %s added device %s kind=%s", who.name, device.name, device.kind)
+    c.audit.record(who.name, "device.added", device=device.name, detail=f"kind={device.kind}")
     answer: dict[str, Any] = {"device": {"name": device.name, "kind": device.kind}, "token": token}
     if device.kind == "board":
         answer["board_path"] = "/board#token=" + token
     return answer
 
 
+@router.get("/health")
+def internals(c: ContainerDep, _: AdminDep) -> dict[str, Any]:
+    """What the public health check leaves out: open realtime subscriptions, states computed."""
+    return {
+        "subscribers": c.hub.subscriber_count,
+        "state_refreshes": c.hub.refreshes,
+        "seq": c.hub.last_seq,
+    }
+
+
+@router.post("/staff/{name}/disable")
+def disable_staff(c: ContainerDep, who: AdminDep, name: Name) -> dict[str, Any]:
+    """Disable a staff account: its sessions end at once, open WebSockets close (1008)."""
+    if who.staff is not None and who.staff.name == name:
+        raise ApiError(409, "account_error", "an administrator cannot disable their own account")
+    staff = c.accounts.set_user_active(name, False)
+    c.revoked()
+    c.audit.record(who.name, "staff.disabled", detail=f"staff={staff.name}")
+    return {"staff": {"name": staff.name, "role": staff.role, "active": False}}
+
+
+@router.post("/staff/{name}/enable")
+def enable_staff(c: ContainerDep, who: AdminDep, name: Name) -> dict[str, Any]:
+    """Enable a disabled staff account again (its user logs in anew)."""
+    staff = c.accounts.set_user_active(name, True)
+    c.audit.record(who.name, "staff.enabled", detail=f"staff={staff.name}")
+    return {"staff": {"name": staff.name, "role": staff.role, "active": True}}
+
+
+@router.post("/devices/{name}/revoke")
+def revoke_device(c: ContainerDep, who: AdminDep, name: Name) -> dict[str, Any]:
+    """Revoke a kiosk's or board's token: it stops working at once, open WebSockets close."""
+    device = c.accounts.revoke_device(name)
+    c.revoked()
+    c.audit.record(who.name, "device.revoked", device=device.name)
+    return {"device": {"name": device.name, "kind": device.kind, "revoked": True}}
+
+
+@router.post("/devices/{name}/rotate")
+def rotate_device(c: ContainerDep, who: AdminDep, name: Name) -> JSONResponse:
+    """A new token for a device (also after a revocation); the old one stops working at once.
+    The new token is in this answer only."""
+    token = c.accounts.rotate_device_token(name)
+    c.revoked()
+    c.audit.record(who.name, "device.rotated", device=name)
+    return JSONResponse({"device": {"name": name}, "token": token}, headers=NO_STORE)
+
+
 @router.get("/office.toml", response_class=PlainTextResponse)
 def office_file(c: ContainerDep, _: AdminDep) -> PlainTextResponse:
     """The office file as loaded now, to edit and upload again."""
     raw = SqlStatistics(c.stores.engine, c.stores.office_id).office_config()
-    text = dumps(raw, header="Office file downloaded from the Madoguchi admin page.")
+    text = office_source(c.stores.engine, c.stores.office_id)
+    if text is None or parse_office_text(text) != raw:  # loaded before the text was kept
+        text = dumps(raw, header="Office file downloaded from the Madoguchi admin page.")
     return PlainTextResponse(
         text,
         media_type="application/toml; charset=utf-8",
@@ -105,9 +157,10 @@ async def upload_office(request: Request, c: ContainerDep, who: AdminDep) -> dic
     if len(body) > _MAX_OFFICE_FILE:
         raise ApiError(413, "too_large", "the office file is larger than 256 KB")
     try:
-        raw = tomllib.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ApiError(422, "validation_error", f"not a TOML file: {exc}") from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(422, "validation_error", "the office file is not UTF-8 text") from exc
+    raw = parse_office_text(text)
     office = parse_office(raw)
     if office.id != c.stores.office_id:
         raise ApiError(
@@ -115,13 +168,12 @@ async def upload_office(request: Request, c: ContainerDep, who: AdminDep) -> dic
             "validation_error",
             f"office id {office.id!r} differs from this server's {c.stores.office_id!r}",
         )
-    await run_in_threadpool(load_office, c.stores.engine, raw, datetime.now(UTC))
+    await run_in_threadpool(load_office, c.stores.engine, raw, datetime.now(UTC), text)
     c.hub.changed()  # names, categories and counters shown everywhere come from the state
-    audit.info(
-        "audit: %s loaded the office file (%d categories, %d counters)",
+    c.audit.record(
         who.name,
-        len(office.categories),
-        len(office.counters),
+        "office.uploaded",
+        detail=f"categories={len(office.categories)} counters={len(office.counters)}",
     )
     return {"ok": True, "categories": len(office.categories), "counters": len(office.counters)}
 
@@ -137,7 +189,13 @@ def _dates(first: date | None, last: date | None, c: ContainerDep) -> tuple[date
     return first, last
 
 
-@router.get("/stats")
+_STATS_CSV = {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "format=csv: the rows as CSV (UTF-8 with BOM)",
+}
+
+
+@router.get("/stats", responses={200: _STATS_CSV})
 def stats(
     c: ContainerDep,
     _: AdminDep,
@@ -160,3 +218,42 @@ def stats(
             },
         )
     return JSONResponse({"from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows})
+
+
+_AUDIT_CSV = {
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "description": "format=csv: the rows as CSV (UTF-8 with BOM)",
+}
+
+
+@router.get("/audit", responses={200: _AUDIT_CSV})
+def audit_log(
+    c: ContainerDep,
+    _: AdminDep,
+    first: Annotated[date | None, Query(alias="from")] = None,
+    last: Annotated[date | None, Query(alias="to")] = None,
+    action: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_.]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """The audit log, newest first, between two local dates (default: the last 7 days): who did
+    what and when, with ticket and device ids; never a password, a token or visitor data.
+    Clerks' ticket actions are in each ticket's transitions (with their actor)."""
+    first, last = _dates(first, last, c)
+    zone = c.service.zone
+    start = datetime.combine(first, datetime.min.time(), zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+    rows = c.audit.entries(start, end, action, limit)
+    if format == "csv":
+        return Response(
+            "\ufeff" + audit_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="audit-{first}-{last}.csv"',
+                **NO_STORE,
+            },
+        )
+    return JSONResponse(
+        {"from": first.isoformat(), "to": last.isoformat(), "entries": jsonable(rows, zone)},
+        headers=NO_STORE,
+    )

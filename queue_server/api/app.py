@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from queue_server.adapters.accounts import Accounts
+from queue_server.adapters.audit import AuditLog
 from queue_server.adapters.database import create_database_engine
 from queue_server.adapters.event_bus import EventBus, create_bus
 from queue_server.adapters.line_push import LineNotifier
@@ -22,11 +23,13 @@ from queue_server.adapters.request_pdf import ReportlabRequestRenderer
 from queue_server.adapters.slip_printer import EscposSlipPrinter
 from queue_server.adapters.smtp_mail import SmtpMailer
 from queue_server.adapters.sql_writer import SqlStoreFactory
+from queue_server.adapters.throttle import LoginThrottle
 from queue_server.adapters.web_push import WebPushNotifier, application_server_key, vapid_key
 from queue_server.api import (
     admin,
     apply,
     console,
+    docs,
     errors,
     metrics,
     notify,
@@ -37,6 +40,9 @@ from queue_server.api import (
     ws,
 )
 from queue_server.api.deps import Container
+from queue_server.api.guard import SocketGuard
+from queue_server.api.headers import SecurityHeaders
+from queue_server.api.limits import BodyLimit, ClientRateLimit
 from queue_server.api.realtime import Hub
 from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
@@ -127,6 +133,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application for one office; the database must be migrated and the office loaded."""
     clock = clock or SystemClock()
+    settings.private_data_dir()  # 0700: the database, the code secret, printed slips
     database_url = settings.resolved_database_url()
     engine = engine or create_database_engine(database_url)
     bus = bus or create_bus(settings.event_bus, database_url)
@@ -162,11 +169,15 @@ def create_app(
         accounts=accounts,
         stores=stores,
         hub=hub,
+        guard=SocketGuard(accounts.valid_tokens),
+        audit=AuditLog(engine, clock),
+        throttle=LoginThrottle(engine, clock),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        container.guard.start()
         # Everything built so far lives as long as the server: keep it out of the collector's
         # full passes, whose pauses are the issue path's p99 (docs/queue-state.md).
         gc.collect()
@@ -211,6 +222,7 @@ def create_app(
             closer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closer
+            await container.guard.stop()
             await hub.stop()
             await asyncio.to_thread(accounts.flush_seen)
             await asyncio.to_thread(stores.close)
@@ -220,9 +232,19 @@ def create_app(
         version="1",
         description="Numbered tickets, counters and real-time status for a city-hall office.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by `docs.install`, never from a CDN
+        redoc_url=None,
     )
     app.state.container = container
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, small=settings.max_report_bytes)
+    app.add_middleware(
+        ClientRateLimit,
+        preapplications_per_hour=settings.preapplications_per_hour,
+        public_reads_per_minute=settings.public_reads_per_minute,
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 answers get it too
     errors.install(app)
+    docs.install(app, production=settings.environment == "production")
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.include_router(pages.router)

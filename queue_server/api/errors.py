@@ -53,7 +53,7 @@ def install(app: FastAPI) -> None:
         if problems:  # field name -> what is wrong; never the submitted value
             extra["problems"] = problems
         body = error_body(exc.code, exc.message, exc.message_ja, **extra)
-        return JSONResponse(body, status_code=exc.status)
+        return JSONResponse(body, status_code=exc.status, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:

@@ -87,7 +87,12 @@ def opendata_page() -> HTMLResponse:
     return _page("opendata.html")
 
 
-@router.get("/opendata/hourly.csv", tags=["open data"])
+@router.get(
+    "/opendata/hourly.csv",
+    tags=["open data"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def hourly_csv(c: ContainerDep, first: FromQuery = None, last: ToQuery = None) -> Response:
     """Hourly statistics per procedure as CSV (UTF-8, header line); default the last 7 days."""
     first, last = _window(c, first, last)

@@ -34,7 +34,7 @@ _CSP = (
     "media-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-_HEADERS = {
+PAGE_HEADERS = _HEADERS = {
     "Content-Security-Policy": _CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -91,8 +91,12 @@ def visitor_texts(lang: str) -> JSONResponse:
 
 @router.get("/assets/{path:path}", include_in_schema=False)
 def asset(path: str) -> Response:
-    target = (ASSETS / path).resolve()
-    if not target.is_relative_to(ASSETS.resolve()) or not target.is_file():
+    try:  # a NUL byte or an over-long name is no asset either
+        target = (ASSETS / path).resolve()
+        found = target.is_relative_to(ASSETS.resolve()) and target.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
         raise ApiError(404, "not_found", "no such asset")
     media = _TYPES.get(target.suffix, "application/octet-stream")
     return FileResponse(target, media_type=media, headers=_HEADERS)
@@ -126,7 +130,7 @@ AnnouncerDep = Annotated[Announcer, Depends(announcer)]
 
 
 class AnnouncementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     number: str = Field(min_length=1, max_length=16, examples=["A-012"])
     counter: int = Field(ge=1, le=999)
     recall: bool = False

@@ -29,12 +29,17 @@ logger = logging.getLogger(__name__)
 CLERK, OTHERS = 0, 1  # which encoding of an event a channel receives
 
 
+#: What non-staff channels never see of a ticket: the internal id, and the priority (that a
+#: number belongs to someone who asked for assistance is about that person).
+_STAFF_ONLY = ("id", "priority")
+
+
 def project(event: dict[str, Any]) -> dict[str, Any]:
-    """An event as non-staff channels see it: without device details (printer alerts) and
-    internal ticket ids; type and seq stay, so their stream has no gap."""
+    """An event as non-staff channels see it: without details (printer alerts, actors), internal
+    ticket ids or priorities; type and seq stay, so their stream has no gap."""
     projected = {k: v for k, v in event.items() if k != "detail"}
     if event.get("ticket"):
-        projected["ticket"] = {k: v for k, v in event["ticket"].items() if k != "id"}
+        projected["ticket"] = {k: v for k, v in event["ticket"].items() if k not in _STAFF_ONLY}
     return projected
 
 

@@ -6,12 +6,13 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep
+from queue_server.adapters.accounts import InvalidCredentials
+from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep, TokenDep
 from queue_server.api.errors import ApiError
 from queue_server.domain.forms import FORMS
 from queue_server.domain.forms import schema as form_schema
@@ -24,10 +25,14 @@ router = APIRouter(prefix="/api/v1")
 #: Seconds a browser or proxy may reuse a status (the state moves at most a few times a second).
 STATUS_MAX_AGE = 2
 NO_STORE = {"Cache-Control": "no-store"}
+#: Ticket ids are 64-bit database keys: a larger number is refused before it reaches SQL.
+MAX_ID = 2**63 - 1
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `"yes"` is not a boolean and `"5"` is not a number (JSON has the real types).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class IssueRequest(_Body):
@@ -105,18 +110,52 @@ def _ticket_json(c: ContainerDep, view: TicketView) -> dict[str, Any]:
     return {"ticket": view.as_json(c.service.zone)}
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    tags=["auth"],
+    responses={
+        401: {"description": "wrong user name or password"},
+        429: {"description": "locked out after failed logins; see Retry-After"},
+    },
+)
 def log_in(
-    c: ContainerDep, username: Annotated[str, Form()], password: Annotated[str, Form()]
-) -> dict[str, Any]:
-    """OAuth2 password flow for staff: returns a bearer token."""
-    token, staff, expires = c.accounts.log_in(username, password)
-    return {
-        "access_token": token,
-        "token_type": "bearer",
-        "expires_at": expires,
-        "role": staff.role,
-    }
+    c: ContainerDep,
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> JSONResponse:
+    """OAuth2 password flow for staff: returns a bearer token. After a few failures the account
+    and the address are locked out for a growing time (429 + `Retry-After`), during which even
+    the right password is refused."""
+    address = request.client.host if request.client else "unknown"
+    c.throttle.check(username, address)
+    try:
+        token, staff, expires = c.accounts.log_in(username, password)
+    except InvalidCredentials:
+        c.throttle.failed(username, address)
+        known = c.accounts.user_exists(username)
+        c.audit.record(
+            f"staff:{username}" if known else "unknown-user",
+            "login.failed",
+            detail=f"address={address}",
+        )
+        raise
+    c.throttle.succeeded(username)
+    c.audit.record(f"staff:{staff.name}", "login", detail=f"address={address}")
+    body = TokenOut(access_token=token, expires_at=expires, role=staff.role)
+    return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"], response_class=Response)
+def log_out(c: ContainerDep, who: CallerDep, token: TokenDep) -> Response:
+    """End this staff session: the token stops working at once, here and on open WebSockets."""
+    if who.staff is None:
+        raise ApiError(403, "forbidden", "devices have no session to end; an admin revokes them")
+    c.accounts.log_out(token)
+    c.revoked()
+    c.audit.record(who.name, "logout")
+    return Response(status_code=204, headers=NO_STORE)
 
 
 @router.post(
@@ -175,13 +214,13 @@ def _qr_svg(text: str) -> str:
 
 
 @router.get("/tickets/{ticket_id}/request", tags=["requests"])
-def ticket_request(c: ContainerDep, who: ClerkDep, ticket_id: int) -> dict[str, Any]:
+def ticket_request(c: ContainerDep, who: ClerkDep, ticket_id: TicketId) -> dict[str, Any]:
     """The ticket's prefilled request and fee total (clerks; every access is audit-logged)."""
     return {"request": jsonable(c.service.ticket_request(ticket_id, who.name), c.service.zone)}
 
 
 @router.get("/tickets/{ticket_id}/request.pdf", tags=["requests"], response_class=Response)
-def ticket_request_pdf(c: ContainerDep, who: ClerkDep, ticket_id: int) -> Response:
+def ticket_request_pdf(c: ContainerDep, who: ClerkDep, ticket_id: TicketId) -> Response:
     """The completed request as an A4 PDF for the visitor to check and sign (audit-logged)."""
     number, pdf = c.service.request_pdf(ticket_id, who.name)
     return Response(
@@ -226,7 +265,7 @@ async def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketEnvelope, tags=["tickets"])
-def get_ticket(c: ContainerDep, _: ClerkDep, ticket_id: int) -> dict[str, Any]:
+def get_ticket(c: ContainerDep, _: ClerkDep, ticket_id: TicketId) -> dict[str, Any]:
     return _ticket_json(c, c.service.ticket(ticket_id))
 
 
@@ -246,11 +285,13 @@ class ReprintRequest(_Body):
 
 @router.post("/tickets/{ticket_id}/print-outcome", tags=["printing"])
 def print_outcome(
-    c: ContainerDep, who: IssuerDep, ticket_id: int, body: PrintOutcomeRequest
+    c: ContainerDep, who: IssuerDep, ticket_id: TicketId, body: PrintOutcomeRequest
 ) -> dict[str, Any]:
     """The kiosk reports whether the slip came out. On failure the answer carries what the kiosk
     shows instead (number and QR target), and staff get a `ticket.print_failed` alert."""
-    view = c.service.record_print(ticket_id, body.outcome, body.reason, who.name)
+    view = c.service.record_print(
+        ticket_id, body.outcome, body.reason, who.name, own_only=who.device is not None
+    )
     if body.printer_status is not None and who.device is not None:
         c.service.report_health(who.device.name, {"printer": body.printer_status})
     answer: dict[str, Any] = {"ticket": view.as_json(c.service.zone)}
@@ -267,7 +308,9 @@ def print_outcome(
 
 
 @router.post("/tickets/{ticket_id}/reprint", tags=["printing"])
-def reprint(c: ContainerDep, who: ClerkDep, ticket_id: int, body: ReprintRequest) -> dict[str, Any]:
+def reprint(
+    c: ContainerDep, who: ClerkDep, ticket_id: TicketId, body: ReprintRequest
+) -> dict[str, Any]:
     """Print the ticket's slip again on one of the office's printers (now, or not at all)."""
     result: dict[str, Any] = jsonable(
         c.service.reprint(ticket_id, body.printer_id, who.name), c.service.zone
@@ -303,7 +346,7 @@ _ACTIONS = {a.value: a for a in Action if a not in (Action.ISSUE, Action.CALL, A
 def act_on_ticket(
     c: ContainerDep,
     who: ClerkDep,
-    ticket_id: int,
+    ticket_id: TicketId,
     action: str,
     body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -379,5 +422,7 @@ def office(c: ContainerDep) -> JSONResponse:
 
 @router.get("/health", tags=["public"])
 async def health(c: ContainerDep) -> dict[str, Any]:
+    """Whether the server answers, and the office's latest seq. Public: no internals (see
+    `/api/v1/admin/health`)."""
     seq = await run_in_threadpool(c.stores.current_seq)
-    return {"ok": True, "seq": seq, "subscribers": c.hub.subscriber_count}
+    return {"ok": True, "seq": seq}

@@ -7,7 +7,8 @@ Protocol (JSON text frames):
   "event"}` with seq strictly increasing by one (what changed: a ticket issued, called...),
   `{"type": "status", "seq", "status"}` shortly after events (fresh counts and estimates as of
   that seq; replace the figures), `{"type": "heartbeat", "seq", "at"}` when idle, `{"type":
-  "pong"}`, and `{"type": "error", "code", "message"}` before a policy close.
+  "pong"}`, and `{"type": "error", "code", "message"}` before a policy close (4401 at a refused
+  hello; 1008 when the token is revoked or expires while the socket is open).
 A client that sees a gap, or reconnects, sends `resync` (or reconnects) to get a new snapshot.
 """
 
@@ -29,6 +30,8 @@ from queue_server.service.jsonable import jsonable
 router = APIRouter()
 CHANNELS = ("board", "clerk", "kiosk", "public")
 _HELLO_TIMEOUT = 10.0
+#: Close code when a socket's token is revoked or expires while it is open (RFC 6455).
+POLICY_VIOLATION = 1008
 
 
 def allowed(channel: str, who: Caller | None) -> bool:
@@ -45,12 +48,23 @@ async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
     await websocket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
 
-async def _authenticate(websocket: WebSocket, channel: str, c: Container) -> bool:
+async def _receive_text(websocket: WebSocket) -> str | None:
+    """The next text frame; None for a binary one (the protocol has none)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+async def _authenticate(websocket: WebSocket, channel: str, c: Container) -> str | None:
+    """The token the client said hello with ("" on the public channel); None when refused
+    (the socket is closed then)."""
     if channel == "public":
-        return True
+        return ""
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), _HELLO_TIMEOUT)
-        hello = json.loads(raw)
+        raw = await asyncio.wait_for(_receive_text(websocket), _HELLO_TIMEOUT)
+        hello = json.loads(raw) if raw is not None else None
         token = (
             hello.get("token") if isinstance(hello, dict) and hello.get("type") == "hello" else None
         )
@@ -58,7 +72,8 @@ async def _authenticate(websocket: WebSocket, channel: str, c: Container) -> boo
         token = None
     who = await run_in_threadpool(identify, token, c.accounts) if isinstance(token, str) else None
     if allowed(channel, who):
-        return True
+        assert isinstance(token, str)
+        return token
     await _send(
         websocket,
         {
@@ -68,7 +83,7 @@ async def _authenticate(websocket: WebSocket, channel: str, c: Container) -> boo
         },
     )
     await websocket.close(code=4401)
-    return False
+    return None
 
 
 @router.websocket("/ws/{channel}")
@@ -78,15 +93,18 @@ async def stream(websocket: WebSocket, channel: str) -> None:
         await websocket.close(code=4404)
         return
     await websocket.accept()
-    if not await _authenticate(websocket, channel, c):
+    token = await _authenticate(websocket, channel, c)
+    if token is None:
         return
     subscription = c.hub.subscribe()
     control: asyncio.Queue[str] = asyncio.Queue()
+    watched = c.guard.watch(token, lambda: control.put_nowait("revoked")) if token else None
 
     async def receive() -> None:
         while True:
+            raw = await _receive_text(websocket)
             try:
-                message = json.loads(await websocket.receive_text())
+                message = json.loads(raw) if raw is not None else None
             except json.JSONDecodeError:
                 continue
             if isinstance(message, dict) and message.get("type") in ("ping", "resync"):
@@ -114,6 +132,17 @@ async def stream(websocket: WebSocket, channel: str) -> None:
             if receiver in done:
                 break  # the client went away
             if get_control in done:
+                if get_control.result() == "revoked":
+                    await _send(
+                        websocket,
+                        {
+                            "type": "error",
+                            "code": "token_revoked",
+                            "message": "the token was revoked or has expired; log in again",
+                        },
+                    )
+                    await websocket.close(code=POLICY_VIOLATION)
+                    break
                 if get_control.result() == "resync":
                     last = await _snapshot(websocket, encoding, c)
                 else:
@@ -143,6 +172,8 @@ async def stream(websocket: WebSocket, channel: str) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        if watched is not None:
+            c.guard.unwatch(watched)
         c.hub.unsubscribe(subscription)
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

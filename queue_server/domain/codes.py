@@ -14,12 +14,14 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from queue_server.domain.errors import DomainError
 
 PREFIX = "MDG1"
 KINDS = ("reservation", "preapplication")
+#: The longest validity a code may have (a reservation months ahead is not taken at a kiosk).
+MAX_VALIDITY = timedelta(days=400)
 
 
 class CodeUnknown(DomainError):
@@ -75,6 +77,8 @@ def make_code(secret: bytes, code: VisitCode) -> str:
     """The text to put in a QR code."""
     if code.kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    if code.expires_at.year > 9000:
+        raise ValueError("the expiry is out of range")
     payload = json.dumps(
         {
             "k": code.kind,
@@ -91,7 +95,7 @@ def make_code(secret: bytes, code: VisitCode) -> str:
 def read_code(secret: bytes, text: str, now: datetime) -> VisitCode:
     """Verify a scanned code: format, then signature, then expiry."""
     parts = text.strip().split(".")
-    if len(parts) != 3 or parts[0] != PREFIX:
+    if not text.isascii() or len(parts) != 3 or parts[0] != PREFIX:
         raise CodeUnknown("this is not a Madoguchi code")
     signed_part = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_sign(secret, signed_part), parts[2]):
@@ -104,12 +108,14 @@ def read_code(secret: bytes, text: str, now: datetime) -> VisitCode:
             reference=str(body["r"]),
             expires_at=datetime.fromtimestamp(int(body["x"]), UTC),
         )
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, binascii.Error) as exc:
         raise CodeUnknown("the code's content is not readable") from exc
     if code.kind not in KINDS:
         raise CodeUnknown(f"unknown code kind {code.kind!r}")
     if now >= code.expires_at:
         raise CodeExpired("the code has expired")
+    if code.expires_at - now > MAX_VALIDITY:
+        raise CodeUnknown("the code's expiry is out of range")
     return code
 
 

@@ -15,6 +15,10 @@ from typing import Any
 
 from queue_server.domain.errors import DomainError, NotFound
 
+#: Dates of birth a form accepts: nobody alive was born earlier, nobody tomorrow.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)  # when the caller gives no `today`
+
 Labels = Mapping[str, str]
 
 
@@ -319,7 +323,7 @@ def form(form_id: str) -> FormSpec:
         raise NotFound(f"unknown form {form_id!r}") from None
 
 
-def _clean(item: FormField, value: Any) -> Any:
+def _clean(item: FormField, value: Any, today: date | None = None) -> Any:
     if item.kind == "text":
         if not isinstance(value, str):
             raise ValueError("must be text")
@@ -337,9 +341,13 @@ def _clean(item: FormField, value: Any) -> Any:
         return cleaned
     if item.kind == "date":
         try:
-            return date.fromisoformat(str(value)).isoformat()
+            day = date.fromisoformat(str(value))
         except ValueError:
             raise ValueError("must be a date like 1990-04-01") from None
+        latest = today or LATEST_DATE
+        if not EARLIEST_DATE <= day <= latest:
+            raise ValueError(f"must be between {EARLIEST_DATE} and {latest}")
+        return day.isoformat()
     if item.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
             raise ValueError("must be a whole number")
@@ -361,8 +369,10 @@ def _clean(item: FormField, value: Any) -> Any:
     raise ValueError(f"unknown field kind {item.kind}")
 
 
-def validate(form_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The cleaned fields of a submitted form, or `FormInvalid` naming every bad field."""
+def validate(form_id: str, data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """The cleaned fields of a submitted form, or `FormInvalid` naming every bad field.
+
+    Dates (dates of birth) lie between `EARLIEST_DATE` and `today` (or `LATEST_DATE`)."""
     spec = form(form_id)
     problems: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
@@ -377,7 +387,7 @@ def validate(form_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
                 problems[item.name] = "required"
             continue
         try:
-            cleaned[item.name] = _clean(item, value)
+            cleaned[item.name] = _clean(item, value, today)
         except ValueError as exc:
             problems[item.name] = str(exc)
     relation = cleaned.get("relation")

@@ -177,14 +177,18 @@ class Calling(Reads):
         def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
             counter = office.counter(counter_id)
             store.set_counter_state(counter.id, state, now)
-            # The state is kept in the event so pauses can be learnt from the event log.
+            # The state is kept in the event so pauses can be learnt from the event log; the
+            # actor reaches staff channels only (`detail` is projected away elsewhere).
             self._emit(
                 store,
                 office,
                 now,
                 "counter.changed",
                 counter_id=counter.id,
-                detail={"state": state},
+                detail={"state": state, "actor": actor},
+            )
+            store.audit(
+                actor or "unknown", "counter.state", None, now, f"counter={counter.id} {state}"
             )
             return {"id": counter.id, "number": counter.number, "state": state}
 

@@ -23,6 +23,14 @@ from queue_server.service.ports import (
     TicketStore,
 )
 
+#: Events the wait estimator learns pauses and calls from (`sql_history.read_facts`): kept for
+#: `EVENT_HISTORY`, well beyond the learning window (28 days). Every other event (issues,
+#: transitions, device health, print outcomes) serves only realtime catch-up, which needs the
+#: current day: it goes at the day close a day later. Statistics read tickets and transitions,
+#: not events.
+LEARNT_EVENTS = ("counter.changed", "ticket.called")
+EVENT_HISTORY = timedelta(days=90)
+
 
 class ClosingStore(
     OfficeStore, TicketStore, AttachmentStore, CodeStore, ReservationStore, NoticeStore, Protocol
@@ -57,4 +65,5 @@ def close_out(store: ClosingStore, now: datetime, target: date) -> None:
             store.save_reservation(reservation)
     store.forget_reservation_contacts(target)
     store.delete_subscriptions_through(target)
+    store.prune_events(now - timedelta(days=1), LEARNT_EVENTS, now - EVENT_HISTORY)
     store.set_closed_through(target)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from queue_server.domain.errors import IllegalTransition
+from queue_server.domain.errors import DomainError, IllegalTransition
 from queue_server.domain.office import Office
 from queue_server.domain.ticket import Ticket
 from queue_server.service.core import InvalidRequest
@@ -18,6 +18,12 @@ from queue_server.service.views import TicketView
 PRINT_OUTCOMES = ("printed", "failed")
 
 
+class NotYourTicket(DomainError):
+    code = "not_your_ticket"
+    status = 403
+    message_ja = "この端末が発行した整理券ではありません。"
+
+
 class Devices(Reads):
     """Slips, printers, device health and attachments."""
 
@@ -25,14 +31,23 @@ class Devices(Reads):
     _slip_printer: SlipPrinter | None
 
     def record_print(
-        self, ticket_id: int, outcome: str, reason: str | None, device: str | None
+        self,
+        ticket_id: int,
+        outcome: str,
+        reason: str | None,
+        device: str | None,
+        own_only: bool = False,
     ) -> TicketView:
-        """Keep whether a ticket's slip came out; a failure is published as an alert."""
+        """Keep whether a ticket's slip came out; a failure is published as an alert.
+
+        `own_only`: the reporter (a kiosk) may report only on tickets it issued itself."""
         if outcome not in PRINT_OUTCOMES:
             raise InvalidRequest(f"outcome must be one of {', '.join(PRINT_OUTCOMES)}")
 
         def work(store: QueueStore, office: Office, now: datetime) -> Ticket:
             ticket = self._ticket(store, ticket_id)
+            if own_only and store.issued_by(ticket_id) != device:
+                raise NotYourTicket(f"ticket {ticket.display_number} was issued elsewhere")
             ticket.print_outcome, ticket.print_reason = outcome, reason
             store.set_print_outcome(ticket, outcome, reason, now)
             kind = "ticket.printed" if outcome == "printed" else "ticket.print_failed"
@@ -83,6 +98,11 @@ class Devices(Reads):
         reason = result.get("reason")
         updated = self.record_print(
             ticket_id, outcome, None if reason is None else str(reason), actor
+        )
+        self._write(
+            lambda store, office, now: store.audit(
+                actor or "unknown", "ticket.reprinted", ticket_id, now, f"printer={printer.id}"
+            )
         )
         return {
             "ticket": updated,

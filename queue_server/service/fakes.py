@@ -60,6 +60,7 @@ class FakeTables:
     numbers: dict[tuple[str, date], int] = field(default_factory=dict)
     tickets: dict[int, Ticket] = field(default_factory=dict)
     origins: dict[int, str] = field(default_factory=dict)  # ticket id -> category at issue
+    issuers: dict[int, str | None] = field(default_factory=dict)  # ticket id -> who issued it
     transitions: list[tuple[int, Transition, str | None]] = field(default_factory=list)
     counters: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     redeemed: dict[str, tuple[int | None, datetime]] = field(default_factory=dict)
@@ -79,7 +80,7 @@ class FakeTables:
 
     def add_device(self, name: str, kind: str) -> None:
         """Register a kiosk or board (the accounts' job in the real database)."""
-        seen = {"last_seen_at": None, "health": None, "health_at": None}
+        seen = {"last_seen_at": None, "health": None, "health_at": None, "revoked_at": None}
         self.devices[name] = {"name": name, "kind": kind, **seen}
 
 
@@ -109,6 +110,18 @@ class FakeOfficeStore(_Fake):
     def set_closed_through(self, day: date) -> None:
         self.tables.office = replace(self.tables.office, closed_through=day)
 
+    def prune_events(
+        self, before: datetime, kept_types: tuple[str, ...], kept_since: datetime
+    ) -> int:
+        kept = [
+            e
+            for e in self.tables.events
+            if e[2] >= before or (e[1] in kept_types and e[2] >= kept_since)
+        ]
+        pruned = len(self.tables.events) - len(kept)
+        self.tables.events[:] = kept
+        return pruned
+
 
 class FakeNumberStore(_Fake):
     def take_number(self, category_id: str, day: date, first: int) -> int:
@@ -135,8 +148,12 @@ class FakeTicketStore(_Fake):
         if ticket.queued_at is None:
             ticket.queued_at = ticket.issued_at
         self.tables.origins[ticket.id] = ticket.category_id
+        self.tables.issuers[ticket.id] = device
         self.tables.tickets[ticket.id] = _copy(ticket)
         self._write_transitions(ticket, device)
+
+    def issued_by(self, ticket_id: int) -> str | None:
+        return self.tables.issuers.get(ticket_id)
 
     def save_ticket(self, ticket: Ticket, actor: str | None) -> None:
         assert ticket.id is not None
@@ -265,7 +282,9 @@ class FakeCodeStore(_Fake):
             del self.tables.preapplications[reference]
         return len(expired)
 
-    def audit(self, actor: str, action: str, ticket_id: int | None, at: datetime) -> None:
+    def audit(
+        self, actor: str, action: str, ticket_id: int | None, at: datetime, detail: str = ""
+    ) -> None:
         self.tables.audit_log.append((actor, action, ticket_id, at))
 
 

@@ -117,7 +117,9 @@ class Issuing(Reserving, Reads):
             if code_category is not None and category_id not in (None, code_category):
                 raise InvalidRequest("the code is for another procedure")
             category = office.category(code_category or str(category_id))
-            prefilled = self._request_for(store, category, visit, request)
+            prefilled = self._request_for(
+                store, category, visit, request, office.business_date(now)
+            )
             reason = office.reception_closed_reason(category, now)
             if reason is not None:
                 raise OfficeClosed(f"{category.names['ja']} is not taking tickets now ({reason})")
@@ -182,6 +184,7 @@ class Issuing(Reserving, Reads):
         category: Category,
         visit: VisitCode | None,
         request: Mapping[str, Any] | None,
+        today: date,
     ) -> dict[str, Any] | None:
         """The request to attach: a pre-application's (used up now) or one filled at the kiosk."""
         if visit is not None and visit.kind == "preapplication":
@@ -197,7 +200,8 @@ class Issuing(Reserving, Reads):
         fields = request.get("fields")
         if not isinstance(fields, Mapping):
             raise InvalidRequest("request.fields must be an object")
-        return {"form": form_id, "fields": validate_form(form_id, fields), "source": "kiosk"}
+        cleaned = validate_form(form_id, fields, today)
+        return {"form": form_id, "fields": cleaned, "source": "kiosk"}
 
     def preapply(
         self, category_id: str, form_id: str, fields: Mapping[str, Any], language: str = "ja"
@@ -213,7 +217,7 @@ class Issuing(Reserving, Reads):
             category = office.category(category_id)
             if form_id not in category.forms:
                 raise InvalidRequest(f"{category.id!r} does not use form {form_id!r}")
-            cleaned = validate_form(form_id, fields)
+            cleaned = validate_form(form_id, fields, office.business_date(now))
             reference = secrets.token_urlsafe(12)
             expires = now + timedelta(days=self._preapplication_days)
             store.add_preapplication(

@@ -44,7 +44,7 @@ def test_operator_commands_on_a_fresh_database(database_url: str) -> None:
     short = madoguchi(
         "users", "add", "kato", "--role", "admin", "--password-stdin", *db, stdin="short\n"
     )
-    assert short.returncode == 2 and "at least 8" in short.stderr
+    assert short.returncode == 2 and "at least 12" in short.stderr
     device = madoguchi("devices", "add", "entrance", "--kind", "kiosk", *db)
     assert device.returncode == 0
     token = device.stdout.strip().splitlines()[-1]

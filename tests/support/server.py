@@ -29,6 +29,7 @@ from queue_server.service.ports import Clock, FakeClock, SystemClock
 from queue_server.settings import ServerSettings
 
 CLERK_PASSWORD = "clerk-password-1"
+UNLIMITED = {"public_reads_per_minute": 10**9, "preapplications_per_hour": 10**9}
 ADMIN_PASSWORD = "admin-password-1"
 
 
@@ -93,6 +94,9 @@ def app_client(
     """The real app in-process (startup and shutdown run), on a real database."""
     used_clock: Clock = clock or SystemClock()
     engine, tokens = prepare(url, used_clock, always_open=clock is None)
+    # Tests and benchmarks send many requests from one address: the residents' rate limits
+    # are tested on their own (tests/integration/test_limits.py).
+    settings = {**UNLIMITED, **settings}
     app = create_app(
         ServerSettings(
             database_url=url, heartbeat_seconds=settings.pop("heartbeat_seconds", 1.0), **settings
@@ -168,6 +172,7 @@ def server_process(
         **os.environ,
         "MADOGUCHI_CATCH_UP_SECONDS": "1",
         "MADOGUCHI_HEARTBEAT_SECONDS": "2",
+        **{f"MADOGUCHI_{name.upper()}": str(value) for name, value in UNLIMITED.items()},
         **{f"MADOGUCHI_{name.upper()}": value for name, value in settings.items()},
         "MADOGUCHI_EVENT_BUS": event_bus,
     }

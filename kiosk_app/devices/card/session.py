@@ -80,11 +80,15 @@ class MyNumberSession:
         return data, sw
 
     def _select_ap(self) -> None:
-        _, sw = self._send(apdu.SELECT_AP)
-        if sw == 0x6A82:
-            raise NotMyNumberCard("this card has no input-support application")
+        # A MyNumber card answers 90 00. Anything else - 6A 82 (no such application), 6D 00 /
+        # 6E 00 (a card that knows no ISO SELECT or class), 6F 00, or no valid reply at all - is
+        # another card: the visitor is told so, not that the reader failed.
+        try:
+            _, sw = self._send(apdu.SELECT_AP)
+        except CardProtocolError:
+            raise NotMyNumberCard("the card's answer to the select is not valid") from None
         if sw != 0x9000:
-            raise CardProtocolError(f"select application answered {sw:04X}")
+            raise NotMyNumberCard(f"this card has no input-support application ({sw:04X})")
         self._ap_selected = True
 
     def tries_left(self) -> int:

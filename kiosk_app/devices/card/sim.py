@@ -46,6 +46,10 @@ class SimulatedMyNumberCard:
     log: list[LoggedCommand] = field(default_factory=list)
     present: bool = True
     is_mynumber_card: bool = True
+    # A foreign card: its answer to any application SELECT (e.g. 6D00, or a broken b"\x90"),
+    # and whether it has a contact chip at all (without one the reset gets no answer).
+    select_reply: bytes | None = None
+    has_contacts: bool = True
     _selected_app: bytes | None = None
     _selected_ef: bytes | None = None
     _verified: bool = False
@@ -71,6 +75,8 @@ class SimulatedMyNumberCard:
 
     @property
     def atr(self) -> bytes:
+        if not self.has_contacts:
+            return b""
         return bytes.fromhex("3B E0 00 FF 81 31 FE 45 14".replace(" ", ""))
 
     def _save(self) -> None:
@@ -90,6 +96,8 @@ class SimulatedMyNumberCard:
         if len(command) < 4:
             return b"\x67\x00"
         cla, ins, p1, p2 = command[:4]
+        if self.select_reply is not None and ins == 0xA4 and p1 == 0x04:
+            return self.select_reply
         if cla != 0x00:
             return b"\x6e\x00"
         if ins == 0xA4:

@@ -12,7 +12,7 @@ import logging
 from urllib.parse import urlsplit
 
 from kiosk_app.devices.card.readers import PyscardChannel, open_channel, simulator_from_url
-from kiosk_app.devices.card.session import MyNumberSession, NoCard, PinLocked
+from kiosk_app.devices.card.session import MyNumberSession, NoCard, NotMyNumberCard, PinLocked
 from kiosk_app.devices.card.sim import SimulatedMyNumberCard
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class CardStation:
             self._open()
         except NoCard:
             return False
+        except NotMyNumberCard:  # a card is there (one with no chip): the next step says so
+            return True
         return True
 
     def _open(self) -> MyNumberSession:

@@ -1,7 +1,7 @@
 """visit reservations (来庁予約) and notice subscriptions
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02 05:50:00
 """
 
@@ -13,8 +13,7 @@ from alembic import op
 import queue_server.adapters.tables
 
 revision = "0005"
-# Only this line changes when the chain is rebased onto later revisions.
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
