@@ -14,8 +14,8 @@ import gc
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 import visitor_text
+from relay.fanout import Client, Fanout
 from relay.protocol import (
     MAX_PUSH_BYTES,
     SIGNATURE_HEADER,
@@ -69,64 +70,6 @@ class RelaySettings:
     offline_after_seconds: float = 90.0  # no push for this long: pages show the offline state
     status_max_age: int = 2  # Cache-Control for the live JSON (a CDN may hold it this long)
     document_max_age: int = 60
-
-
-@dataclass(eq=False)  # hashed by identity: one per connection
-class _Client:
-    """One stream listener: how to send it a text and the socket its bytes queue on."""
-
-    send: Callable[[str], Awaitable[None]]
-    transport: asyncio.BaseTransport | None
-    close: Callable[[], Awaitable[Any]]
-    dropped: bool = False
-
-
-@dataclass
-class Fanout:
-    """Every connected listener; a broadcast sends to each without waiting for a slow one."""
-
-    max_buffer: int
-    clients: set[_Client] = field(default_factory=set)
-    dropped: int = 0
-
-    def add(self, client: _Client) -> None:
-        transport = client.transport
-        if isinstance(transport, asyncio.WriteTransport):
-            # The transport pauses (and a send would wait) only far past our own cap.
-            transport.set_write_buffer_limits(high=4 * self.max_buffer)
-        self.clients.add(client)
-
-    def discard(self, client: _Client) -> None:
-        self.clients.discard(client)
-
-    async def broadcast(self, texts: list[str]) -> None:
-        for text in texts:
-            for i, client in enumerate(list(self.clients)):
-                transport = client.transport
-                if transport is None or transport.is_closing():
-                    self.clients.discard(client)
-                    continue
-                if (
-                    isinstance(transport, asyncio.WriteTransport)
-                    and transport.get_write_buffer_size() > self.max_buffer
-                ):
-                    self._drop(client)
-                    continue
-                try:
-                    await client.send(text)
-                except (ConnectionError, RuntimeError):
-                    self.clients.discard(client)
-                if i % 500 == 499:
-                    await asyncio.sleep(0)  # let reads in between a big fan-out
-
-    def _drop(self, client: _Client) -> None:
-        """A client that stopped reading: cut it off; its page reconnects and gets a snapshot."""
-        self.clients.discard(client)
-        self.dropped += 1
-        client.dropped = True
-        transport = client.transport
-        if isinstance(transport, asyncio.WriteTransport):
-            transport.abort()
 
 
 def _iso(at: float | None) -> str | None:
@@ -288,7 +231,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     async def send(text: str) -> None:
         await ws.send_str(text)
 
-    client = _Client(send, request.transport, ws.close)
+    client = Client(send, request.transport, ws.close, websocket=True)
     if relay.state.ready:
         await ws.send_str(relay.state.state_message())
         await ws.send_str(relay.heartbeat())  # how fresh the figures are, from the start
@@ -328,7 +271,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     async def close() -> None:
         closed.set()
 
-    client = _Client(send, request.transport, close)
+    client = Client(send, request.transport, close)
     if relay.state.ready:
         await send(relay.state.state_message())
         await send(relay.heartbeat())
