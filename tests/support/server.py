@@ -158,6 +158,34 @@ class Running(str):
 
 
 @contextmanager
+def _service(
+    command: list[str], env: dict[str, str], base: str, probe: str, log: Path, what: str
+) -> Iterator[Running]:
+    """Start `command` with its output in `log`; yield once `base + probe` answers at all (any
+    status: a relay that has no figures yet answers 503); stop it afterwards."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}{probe}", timeout=1)
+                break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield Running(base, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
 def server_process(
     url: str,
     event_bus: str = "memory://",
@@ -191,27 +219,9 @@ def server_process(
         str(workers),
     ]
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-server-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield Running(base, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with _service(command, env, base, "/api/v1/health", log, "server") as running:
+        yield running
 
 
 RELAY_SECRET = "relay-test-secret-0123456789abcdef0123"
@@ -233,27 +243,9 @@ def relay_process(
     command += ["--office", office_id] + (["--redis", redis] if redis else [])
     env = {**os.environ, "MADOGUCHI_RELAY_SECRETS": secrets}
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-relay-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"relay did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield Running(base, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with _service(command, env, base, "/healthz", log, "relay") as running:
+        yield running
 
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -301,24 +293,7 @@ http {{
 }}
 """
     )
-    process = subprocess.Popen(
-        [NGINX, "-p", str(work), "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    command = [NGINX, "-p", str(work), "-c", str(config), "-g", "daemon off;"]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start: {(work / 'logs/error.log').read_text()}")
-            time.sleep(0.1)
+    with _service(command, dict(os.environ), base, "/api/v1/health", work / "nginx.out", "nginx"):
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
