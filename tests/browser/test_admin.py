@@ -79,3 +79,36 @@ def test_office_file_round_trip_and_refusal(context: BrowserContext, live: LiveS
     box.fill(original)
     page.get_by_role("button", name="検証して反映する").click()
     expect(page.locator("#message")).to_contain_text("設定を反映しました")
+
+
+def test_admin_revokes_a_device_disables_staff_and_reads_the_audit_log(
+    context: BrowserContext, live: LiveServer
+) -> None:
+    added = live.post(
+        "/api/v1/admin/devices", live.tokens.admin, {"name": "kiosk-spare", "kind": "kiosk"}
+    ).json()
+    live.post(
+        "/api/v1/admin/staff",
+        live.tokens.admin,
+        {"name": "suzuki", "role": "clerk", "password": "long-enough-2"},
+    )
+    page = open_admin(context)
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations
+    page.get_by_role("tab", name="端末・プリンター").click()
+    page.locator("#revoke-kiosk-spare").click()
+    expect(page.locator("#devices")).to_contain_text("失効済み")
+    assert live.get("/api/v1/devices", added["token"]).status_code == 401
+    page.get_by_role("tab", name="職員").click()
+    page.locator("#disable-suzuki").click()
+    expect(page.locator("#enable-suzuki")).to_be_visible()
+
+    page.get_by_role("tab", name="監査ログ").click()
+    log = page.locator("#audit")
+    expect(log).to_contain_text("端末の失効")
+    expect(log).to_contain_text("職員の無効化")
+    expect(log).to_contain_text("kiosk-spare")
+    with page.expect_download() as download:
+        page.locator("#audit-csv").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "id,at,actor,action,ticket_id,device,detail"
+    assert "device.revoked" in text and "staff.disabled" in text

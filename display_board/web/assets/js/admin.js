@@ -1,5 +1,6 @@
 // Administration: office and calendar (read-only; edit through the TOML file), devices and
-// printer health, staff, statistics with charts and CSV export.
+// printer health (revoke, rotate tokens), staff (disable, enable), statistics with charts and CSV
+// export, and the audit log.
 import { api, ApiError, el, fill, hhmm, nameIn } from "./common.js";
 import { guard, signIn, signOut } from "./staff.js";
 
@@ -28,6 +29,7 @@ function table(columns, rows, caption) {
     el("thead", {}, el("tr", {}, columns.map(([, label, numeric]) => el("th", { scope: "col", class: numeric ? "n" : null, text: label })))),
     el("tbody", {}, rows.map((row) => el("tr", {}, columns.map(([key, , numeric]) => {
       const value = typeof key === "function" ? key(row) : row[key];
+      if (value instanceof Node) return el("td", {}, value);  // an action button
       return el("td", { class: numeric ? "n" : null, text: value === null || value === undefined ? "—" : String(value) });
     })))));
 }
@@ -87,12 +89,31 @@ function health(d) {
   return parts.join("・");
 }
 
+async function deviceAction(device, verb) {
+  const question = verb === "revoke"
+    ? `${device.name} のトークンを失効させます。この端末は使えなくなります。よろしいですか。`
+    : `${device.name} のトークンを再発行します。古いトークンはすぐに使えなくなります。よろしいですか。`;
+  if (!window.confirm(question)) return;
+  try {
+    const answer = await call(`/api/v1/admin/devices/${encodeURIComponent(device.name)}/${verb}`, { method: "POST" });
+    fill($("device-token"), answer.token
+      ? [el("p", { text: `${device.name} の新しいトークン（この一度だけ表示されます）` }), el("p", { class: "token", id: "new-token", text: answer.token })]
+      : el("p", { text: `${device.name} を失効させました。` }));
+    loadDevices();
+  } catch (error) {
+    say(error instanceof ApiError ? error.messageJa || error.message : "操作できませんでした。", true);
+  }
+}
+
 async function loadDevices() {
   const { devices } = await call("/api/v1/devices");
+  const actions = (d) => (d.revoked_at ? el("span", { text: "失効済み" }) : el("span", {},
+    el("button", { type: "button", class: "secondary", id: `rotate-${d.name}`, onclick: () => deviceAction(d, "rotate") }, "再発行"), " ",
+    el("button", { type: "button", class: "danger", id: `revoke-${d.name}`, onclick: () => deviceAction(d, "revoke") }, "失効")));
   fill($("devices"), devices.length ? table([
     ["name", "端末名"], [(d) => ({ kiosk: "発券機", board: "表示板" }[d.kind] || d.kind), "種類"],
     [(d) => (d.last_seen_at ? `${d.last_seen_at.slice(0, 10)} ${hhmm(d.last_seen_at)}` : "未接続"), "最終通信"],
-    [health, "プリンター"],
+    [health, "プリンター"], [actions, "トークン"],
   ], devices, "端末") : el("p", { text: "登録された端末はありません" }));
 }
 
@@ -114,12 +135,52 @@ async function addDevice(event) {
 }
 
 // -- staff -----------------------------------------------------------------------------------
+async function staffAction(person, verb) {
+  if (verb === "disable" && !window.confirm(`${person.name} を無効にします。ログイン中の画面もすぐに閉じられます。よろしいですか。`)) return;
+  try {
+    await call(`/api/v1/admin/staff/${encodeURIComponent(person.name)}/${verb}`, { method: "POST" });
+    say(`${person.name} を${verb === "disable" ? "無効" : "有効"}にしました。`);
+    loadStaff();
+  } catch (error) {
+    say(error instanceof ApiError ? error.messageJa || error.message : "操作できませんでした。", true);
+  }
+}
+
 async function loadStaff() {
   const { staff } = await call("/api/v1/admin/staff");
+  const toggle = (p) => (p.name === me.name ? el("span", { text: "（自分）" }) : el("button", {
+    type: "button", class: p.active ? "danger" : "secondary", id: `${p.active ? "disable" : "enable"}-${p.name}`,
+    onclick: () => staffAction(p, p.active ? "disable" : "enable"),
+  }, p.active ? "無効にする" : "有効にする"));
   fill($("staff"), table([
-    ["name", "ログイン名"], [(s) => (s.role === "admin" ? "管理者" : "窓口職員"), "権限"],
-    [(s) => (s.active ? "有効" : "無効"), "状態"], [(s) => (s.created_at || "").slice(0, 10), "登録日"],
+    ["name", "ログイン名"], [(p) => (p.role === "admin" ? "管理者" : "窓口職員"), "権限"],
+    [(p) => (p.active ? "有効" : "無効"), "状態"], [(p) => (p.created_at || "").slice(0, 10), "登録日"],
+    [toggle, "操作"],
   ], staff, "職員"));
+}
+
+// -- audit log -------------------------------------------------------------------------------
+const AUDIT_ACTIONS = {
+  "login": "ログイン", "login.failed": "ログイン失敗", "logout": "ログアウト", "staff.added": "職員の追加",
+  "staff.disabled": "職員の無効化", "staff.enabled": "職員の有効化", "device.added": "端末の登録",
+  "device.revoked": "端末の失効", "device.rotated": "トークン再発行", "office.uploaded": "設定ファイルの反映",
+  "counter.state": "窓口の状態", "ticket.reprint": "再印刷", "request.viewed": "申請内容の閲覧",
+};
+
+function auditQuery(format) {
+  const q = new URLSearchParams({ format });
+  if ($("audit-from").value) q.set("from", $("audit-from").value);
+  if ($("audit-to").value) q.set("to", $("audit-to").value);
+  return `/api/v1/admin/audit?${q}`;
+}
+
+async function loadAudit(event) {
+  if (event) event.preventDefault();
+  const data = await call(auditQuery("json"));
+  fill($("audit"), data.entries.length ? table([
+    [(e) => `${e.at.slice(0, 10)} ${hhmm(e.at)}`, "日時"], ["actor", "操作した人"],
+    [(e) => AUDIT_ACTIONS[e.action] || e.action, "操作"], ["ticket_id", "整理券"], ["device", "端末"], ["detail", "内容"],
+  ], data.entries, `${data.from}〜${data.to} の監査ログ`) : el("p", { text: `${data.from}〜${data.to} の記録はありません` }));
 }
 
 async function addStaff(event) {
@@ -249,7 +310,9 @@ async function uploadToml() {
   }
 }
 
-const loaders = { "tab-devices": loadDevices, "tab-staff": loadStaff, "tab-stats": () => loadStats() };
+const loaders = {
+  "tab-devices": loadDevices, "tab-staff": loadStaff, "tab-stats": () => loadStats(), "tab-audit": () => loadAudit(),
+};
 
 async function main() {
   $("logout").addEventListener("click", signOut);
@@ -260,6 +323,8 @@ async function main() {
   setupTabs();
   $("device-form").addEventListener("submit", addDevice);
   $("staff-form").addEventListener("submit", addStaff);
+  $("audit-form").addEventListener("submit", loadAudit);
+  $("audit-csv").addEventListener("click", () => download(auditQuery("csv"), "audit.csv"));
   $("stats-form").addEventListener("submit", loadStats);
   $("stats-csv").addEventListener("click", () => download(statsQuery("csv"), `stats-${$("stats-by").value}.csv`));
   $("toml-download").addEventListener("click", () => download("/api/v1/admin/office.toml", "office.toml"));
