@@ -158,6 +158,7 @@ def _users_add(args: argparse.Namespace) -> int:
         user = Accounts(_engine(args), SystemClock()).add_user(args.name, args.role, password)
     except DomainError as exc:
         return _fail(exc.message)
+    _audit(args, "staff.added", detail=f"staff={user.name} role={user.role}")
     print(f"added {user.role} {user.name}")
     return 0
 
@@ -171,6 +172,7 @@ def _devices_add(args: argparse.Namespace) -> int:
         device, token = Accounts(_engine(args), SystemClock()).add_device(args.name, args.kind)
     except DomainError as exc:
         return _fail(exc.message)
+    _audit(args, "device.added", device=device.name, detail=f"kind={device.kind}")
     print(f"added {device.kind} {device.name}; its token (shown once):")
     print(token)
     return 0
@@ -183,6 +185,17 @@ def _accounts(args: argparse.Namespace) -> Any:
     return Accounts(_engine(args), SystemClock())
 
 
+def _audit(args: argparse.Namespace, action: str, **where: Any) -> None:
+    """An account or device change made on the server's command line, in the audit log, with
+    the operating-system user who ran it as the actor."""
+    import getpass
+
+    from queue_server.adapters.audit import AuditLog
+    from queue_server.service.ports import SystemClock
+
+    AuditLog(_engine(args), SystemClock()).record(f"cli:{getpass.getuser()}", action, **where)
+
+
 def _devices_revoke(args: argparse.Namespace) -> int:
     from queue_server.domain.errors import DomainError
 
@@ -190,6 +203,7 @@ def _devices_revoke(args: argparse.Namespace) -> int:
         device = _accounts(args).revoke_device(args.name)
     except DomainError as exc:
         return _fail(exc.message)
+    _audit(args, "device.revoked", device=device.name)
     print(f"revoked {device.kind} {device.name}: its token stops working within a second")
     return 0
 
@@ -201,6 +215,7 @@ def _devices_rotate(args: argparse.Namespace) -> int:
         token = _accounts(args).rotate_device_token(args.name)
     except DomainError as exc:
         return _fail(exc.message)
+    _audit(args, "device.rotated", device=args.name)
     print(f"new token for {args.name} (shown once; the old one stops working):")
     print(token)
     return 0
@@ -214,6 +229,7 @@ def _users_active(args: argparse.Namespace) -> int:
         user = _accounts(args).set_user_active(args.name, active)
     except DomainError as exc:
         return _fail(exc.message)
+    _audit(args, "staff.enabled" if active else "staff.disabled", detail=f"staff={user.name}")
     if active:
         print(f"enabled {user.role} {user.name}")
     else:

@@ -49,6 +49,18 @@ def test_operator_commands_on_a_fresh_database(database_url: str) -> None:
     assert device.returncode == 0
     token = device.stdout.strip().splitlines()[-1]
     assert token.startswith("mdgk_") and " " not in token
+    assert madoguchi("devices", "revoke", "entrance", *db).returncode == 0
+    assert madoguchi("users", "disable", "sato", *db).returncode == 0
+    # What an operator did on the command line is in the audit log, with the OS user as actor.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT actor, action FROM audit_log ORDER BY id")).all()
+    engine.dispose()
+    actions = [action for _, action in rows]
+    assert actions == ["staff.added", "device.added", "device.revoked", "staff.disabled"]
+    assert all(actor.startswith("cli:") for actor, _ in rows)
 
 
 def test_database_url_from_the_environment(tmp_path: Path) -> None:
