@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     from display_board import cli as board_cli
     from kiosk_app import cli as kiosk_cli
     from kiosk_app.devices.card import cli as card_cli
-    from madoguchi import doctor
+    from madoguchi import doctor, install
     from printer import cli as printer_cli
     from queue_server import cli as server_cli
     from queue_server import ops_cli, replay_cli
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     board_cli.register(sub)
     relay_cli.register(sub)
     doctor.register(sub)
+    install.register(sub)
     return parser
 
 
