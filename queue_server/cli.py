@@ -50,6 +50,14 @@ def _load_demo_if_empty(engine: Any) -> None:
         print(f"loaded the demo office {office.id} ({office.names['ja']})")
 
 
+def _log_config(settings: Any, args: argparse.Namespace) -> Any:
+    from uvicorn.config import LOGGING_CONFIG
+
+    from queue_server.log_format import log_config
+
+    return log_config(settings.log_format, args.log_level) or LOGGING_CONFIG
+
+
 def _run(args: argparse.Namespace, engine: Any, banner: list[str]) -> int:
     import uvicorn
 
@@ -70,7 +78,13 @@ def _run(args: argparse.Namespace, engine: Any, banner: list[str]) -> int:
     for line in banner:
         print(line)
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=_log_config(settings, args),
+    )
     return 0
 
 
@@ -98,6 +112,7 @@ def _run_workers(args: argparse.Namespace, engine: Any) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        log_config=_log_config(settings, args),
     )
     return 0
 

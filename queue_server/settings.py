@@ -36,6 +36,8 @@ class ServerSettings(BaseSettings):
     estimator: Literal["forecast", "replay"] = "forecast"
     day_close_check_seconds: float = 30.0
     environment: Literal["development", "production"] = "development"
+    # "json": one JSON object per log line (time, level, logger, message) for a log collector.
+    log_format: Literal["text", "json"] = "text"
     # Congestion lamp on the public page: blue below the first wait (minutes), yellow below the
     # second, red from it (混雑ランプ). Env: MADOGUCHI_CONGESTION_LAMP_MINUTES='[20,45]'
     congestion_lamp_minutes: list[int] = [20, 45]
