@@ -206,7 +206,9 @@ def test_progress_shows_on_a_terminal_and_stays_quiet_when_piped(tmp_path: Path)
     finally:
         os.close(master)
     assert on_terminal.returncode == 0
-    assert b"simulating (default)" in shown and b"2/2" in shown
+    # The bar is drawn at 0/2 and redrawn at most every 0.1 s; whether 1/2 or 2/2 is drawn before
+    # it is cleared depends on the machine's speed, so only the first drawing is certain.
+    assert b"simulating (default)" in shown and b"0/2" in shown
 
 
 class TestScenarios:
