@@ -62,11 +62,6 @@ def pcscd(tmp_path: Path) -> Iterator[tuple[str, int]]:
     reason = _pcscd_can_run()
     if reason:
         pytest.skip(reason)
-    port = _free_port()
-    (tmp_path / "reader.conf").write_text(
-        f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:{port}\n'
-        f"LIBPATH {VPCD_DRIVER}\nCHANNELID {port}\n"
-    )
     path = str(tmp_path / "pcscd.comm")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -76,15 +71,30 @@ def pcscd(tmp_path: Path) -> Iterator[tuple[str, int]]:
     def as_fd_3() -> None:  # socket activation, the way systemd hands pcscd its socket
         os.dup2(listener.fileno(), 3)
 
-    command = (
-        "mount -t tmpfs tmpfs /run/pcscd && LISTEN_PID=$$ LISTEN_FDS=1 "
-        f"exec pcscd --foreground --config {tmp_path / 'reader.conf'}"
-    )
-    log = (tmp_path / "pcscd.log").open("w")
-    daemon = subprocess.Popen(
-        ["unshare", "-m", "sh", "-c", command], preexec_fn=as_fd_3, close_fds=False,
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    # The free port can be taken by another process before vpcd binds it ("Address already in
+    # use" in pcscd's log, and the reader never appears): then start again on another port.
+    for attempt in range(5):
+        port = _free_port()
+        (tmp_path / "reader.conf").write_text(
+            f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:{port}\n'
+            f"LIBPATH {VPCD_DRIVER}\nCHANNELID {port}\n"
+        )
+        command = (
+            "mount -t tmpfs tmpfs /run/pcscd && LISTEN_PID=$$ LISTEN_FDS=1 "
+            f"exec pcscd --foreground --config {tmp_path / 'reader.conf'}"
+        )
+        log_path = tmp_path / f"pcscd-{attempt}.log"
+        log = log_path.open("w")
+        daemon = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", command], preexec_fn=as_fd_3, close_fds=False,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        time.sleep(1.0)  # pcscd opens its readers at start
+        if "Address already in use" not in log_path.read_text():
+            break
+        daemon.terminate()
+        daemon.wait(10)
+        log.close()
     try:
         yield path, port
     finally:
