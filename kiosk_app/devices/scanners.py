@@ -95,7 +95,9 @@ class FolderFrames:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self._seen: dict[Path, float] = {}
+        # A file counts as new when its modification time or its size changes: timestamps are
+        # coarse (a few ms), so a file caught half-written can keep its mtime when it is finished.
+        self._seen: dict[Path, tuple[int, int]] = {}
 
     def read(self) -> np.ndarray | None:
         import cv2
@@ -104,15 +106,16 @@ class FolderFrames:
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             try:
-                mtime = path.stat().st_mtime
+                info = path.stat()
             except FileNotFoundError:
                 continue
-            if self._seen.get(path) == mtime:
+            version = (info.st_mtime_ns, info.st_size)
+            if self._seen.get(path) == version:
                 continue
             frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if frame is None:
                 continue  # still being written; the next poll retries it
-            self._seen[path] = mtime
+            self._seen[path] = version
             return frame
         return None
 
