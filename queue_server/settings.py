@@ -38,9 +38,9 @@ class ServerSettings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     # "json": one JSON object per log line (time, level, logger, message) for a log collector.
     log_format: Literal["text", "json"] = "text"
-    # Congestion lamp on the public page: blue below the first wait (minutes), yellow below the
-    # second, red from it (混雑ランプ). Env: MADOGUCHI_CONGESTION_LAMP_MINUTES='[20,45]'
-    congestion_lamp_minutes: list[int] = [20, 45]
+    # Moved to the office file (`[congestion] minutes = [20, 45]`); still read so that a server
+    # started with the old variable stops with a message instead of silently ignoring it.
+    congestion_lamp_minutes: str | None = None
 
     # Request bodies (bytes): every request, and device reports (health, print outcomes).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

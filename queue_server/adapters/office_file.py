@@ -9,8 +9,17 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from queue_server.domain.congestion import DEFAULT_LAMP, LampThresholds
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.forms import FORMS
 from queue_server.domain.office import (
@@ -146,6 +155,36 @@ class _ReservationSection(_Model):
         return self
 
 
+def _two_rising(value: list[int], unit: str) -> list[int]:
+    if len(value) != 2 or not 0 < value[0] < value[1]:
+        raise ValueError(
+            f"give two {unit} thresholds, the yellow one then a higher red one, like [5, 15]"
+        )
+    return value
+
+
+class _CongestionSection(_Model):
+    """The lamp: yellow from the first threshold, red from the second (minutes or people)."""
+
+    minutes: list[StrictInt] = Field(default_factory=lambda: list(DEFAULT_LAMP.minutes))
+    people: list[StrictInt] = Field(default_factory=lambda: list(DEFAULT_LAMP.people))
+
+    @field_validator("minutes")
+    @classmethod
+    def _minutes(cls, value: list[int]) -> list[int]:
+        return _two_rising(value, "wait (minutes)")
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: list[int]) -> list[int]:
+        return _two_rising(value, "people waiting")
+
+    def thresholds(self) -> LampThresholds:
+        return LampThresholds(
+            minutes=(self.minutes[0], self.minutes[1]), people=(self.people[0], self.people[1])
+        )
+
+
 class _CategorySection(_Model):
     id: Identifier
     names: _Names
@@ -200,6 +239,7 @@ class OfficeFile(_Model):
     """The whole office file."""
 
     office: _OfficeSection
+    congestion: _CongestionSection = Field(default_factory=_CongestionSection)
     categories: list[_CategorySection] = Field(min_length=1)
     counters: list[_CounterSection] = Field(min_length=1)
     printers: list[_PrinterSection] = Field(default_factory=list)
@@ -312,6 +352,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
         names=section.names.as_map(),
         timezone=section.timezone,
         languages=tuple(section.languages),
+        congestion=spec.congestion.thresholds(),
         calendar=calendar,
         day_close=day_close,
         categories=tuple(categories),

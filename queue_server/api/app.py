@@ -133,6 +133,11 @@ def create_app(
 ) -> FastAPI:
     """Build the application for one office; the database must be migrated and the office loaded."""
     clock = clock or SystemClock()
+    if settings.congestion_lamp_minutes is not None:
+        raise InvalidConfiguration(
+            "MADOGUCHI_CONGESTION_LAMP_MINUTES is no longer read: set the lamp in the office file"
+            " ([congestion] minutes = [20, 45], people = [5, 15]) and unset the variable"
+        )
     settings.private_data_dir()  # 0700: the database, the code secret, printed slips
     database_url = settings.resolved_database_url()
     engine = engine or create_database_engine(database_url)
@@ -149,7 +154,6 @@ def create_app(
         renderer=ReportlabRequestRenderer(),
         preapplication_days=settings.preapplication_days,
         estimator=ESTIMATORS[settings.estimator],
-        lamp_minutes=settings.congestion_lamp_minutes,
         tick_seconds=settings.state_tick_seconds,
     )
     hub = Hub(

@@ -19,9 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 import visitor_text
 from display_board.announce import BadNumber, Call, announcement
 from display_board.voice import Announcer, default_voices
-from queue_server.api.deps import Caller, CallerDep, ContainerDep
+from queue_server.api.deps import Caller, CallerDep, Container, ContainerDep
 from queue_server.api.errors import ApiError
-from queue_server.domain.congestion import LAMP_PEOPLE
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -106,9 +105,15 @@ def asset(path: str) -> Response:
 def page_config(c: ContainerDep) -> dict[str, Any]:
     """Settings the public pages need: the congestion lamp's thresholds in minutes and in people
     waiting (blue below both first ones, red from either second one, yellow between)."""
+    return lamp_config(c)
+
+
+def lamp_config(c: Container) -> dict[str, Any]:
+    """The page settings: the office's lamp thresholds (`[congestion]`) and the heartbeat."""
+    thresholds = c.service.state().office.congestion
     return {
-        "congestion_lamp_minutes": list(c.settings.congestion_lamp_minutes),
-        "congestion_lamp_people": list(LAMP_PEOPLE),
+        "congestion_lamp_minutes": list(thresholds.minutes),
+        "congestion_lamp_people": list(thresholds.people),
         "heartbeat_seconds": c.settings.heartbeat_seconds,
     }
 

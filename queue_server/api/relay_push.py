@@ -24,6 +24,7 @@ import aiohttp
 from queue_server.adapters.leader import LeaderLock
 from queue_server.api.console import statistics
 from queue_server.api.opendata import SCHEMA, hourly_document
+from queue_server.api.pages import lamp_config
 from queue_server.api.realtime import OTHERS, Hub
 from queue_server.service.jsonable import jsonable
 from relay.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER, encode, sign
@@ -45,10 +46,7 @@ def public_documents(c: Container) -> dict[str, Any]:
     today = date.fromisoformat(str(office["business_date"]))
     return {
         "/api/v1/office": office,
-        "/api/v1/pages/config": {
-            "congestion_lamp_minutes": list(c.settings.congestion_lamp_minutes),
-            "heartbeat_seconds": c.settings.heartbeat_seconds,
-        },
+        "/api/v1/pages/config": lamp_config(c),
         "/api/v1/congestion/typical": statistics(c).typical(today),
         "/opendata/hourly.json": jsonable(hourly_document(c), c.service.zone),
         "/opendata/schema.json": SCHEMA,

@@ -6,16 +6,28 @@ the wait is a margin below it (hysteresis).
 
 The lamp reads both the estimated wait and the number of people waiting, and shows the higher of
 the two levels: a short estimate (many counters open) next to 「10人」 must not say 空いています,
-because a visitor reads the count too. The same hysteresis applies to each.
+because a visitor reads the count too. The same hysteresis applies to each. Each office sets both
+pairs of thresholds (`[congestion]` in its office file); `DEFAULT_LAMP` holds the defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 LEVELS = ("low", "mid", "high")
-#: People waiting at which the lamp turns yellow, then red, whatever the estimate says.
-LAMP_PEOPLE = (5, 15)
+
+
+@dataclass(frozen=True)
+class LampThresholds:
+    """Where the lamp turns yellow, then red: by estimated minutes and by people waiting."""
+
+    minutes: tuple[int, int] = (20, 45)
+    people: tuple[int, int] = (5, 15)
+
+
+#: The lamp of an office whose file has no `[congestion]` table.
+DEFAULT_LAMP = LampThresholds()
 
 
 def margin(threshold: int) -> int:
@@ -40,11 +52,10 @@ def congestion_level(minutes: int, thresholds: Sequence[int], previous: str | No
 def lamp_level(
     minutes: int,
     waiting: int,
-    minute_thresholds: Sequence[int],
-    people_thresholds: Sequence[int] = LAMP_PEOPLE,
+    thresholds: LampThresholds = DEFAULT_LAMP,
     previous: str | None = None,
 ) -> str:
     """The lamp: the higher of the levels by estimated minutes and by people waiting."""
-    by_minutes = congestion_level(minutes, minute_thresholds, previous)
-    by_people = congestion_level(waiting, people_thresholds, previous)
+    by_minutes = congestion_level(minutes, thresholds.minutes, previous)
+    by_people = congestion_level(waiting, thresholds.people, previous)
     return LEVELS[max(LEVELS.index(by_minutes), LEVELS.index(by_people))]

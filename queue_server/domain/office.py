@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from queue_server.domain.congestion import DEFAULT_LAMP, LampThresholds
 from queue_server.domain.errors import NotFound
 
 #: Visitor-facing languages, Japanese first. "ja-easy" is やさしい日本語 (plain Japanese).
@@ -160,6 +161,7 @@ class Office:
     counters: tuple[Counter, ...]
     printers: tuple[PrinterConfig, ...] = ()
     languages: tuple[str, ...] = LANGUAGES  # the visitor languages it offers, Japanese first
+    congestion: LampThresholds = DEFAULT_LAMP  # where its lamps turn yellow and red
 
     @property
     def zone(self) -> ZoneInfo:

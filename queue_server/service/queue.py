@@ -6,8 +6,6 @@ Each group lives in its own module (`issuing`, `calling`, `devices`, `reads`) ov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from queue_server.domain.estimate import WaitEstimator
 from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.service.calling import Calling
@@ -37,12 +35,9 @@ class QueueService(Issuing, Calling, Devices, Notifying):
         code_secret: bytes | None = None,
         renderer: RequestRenderer | None = None,
         preapplication_days: int = 7,
-        lamp_minutes: Sequence[int] = (20, 45),
         tick_seconds: float = 30.0,
     ) -> None:
-        super().__init__(
-            stores, clock, parse_office, public_base_url, estimator, lamp_minutes, tick_seconds
-        )
+        super().__init__(stores, clock, parse_office, public_base_url, estimator, tick_seconds)
         self._code_secret = code_secret
         self._renderer = renderer
         self._preapplication_days = preapplication_days

@@ -6,7 +6,7 @@ Figures (waits, people ahead) come from the computed `QueueState`; no read runs 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,11 +36,10 @@ class Reads(ServiceCore):
         parse_office: OfficeParser,
         public_base_url: str,
         estimator: WaitEstimator,
-        lamp_minutes: Sequence[int] = (20, 45),
         tick_seconds: float = 30.0,
     ) -> None:
         super().__init__(stores, clock, parse_office, public_base_url)
-        self._projector = StateProjector(estimator, lamp_minutes, tick_seconds)
+        self._projector = StateProjector(estimator, tick_seconds)
         self._state: QueueState | None = None
         self._state_lock = threading.Lock()
 

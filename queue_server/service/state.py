@@ -99,11 +99,9 @@ class StateProjector:
     def __init__(
         self,
         estimator: WaitEstimator,
-        lamp_minutes: Sequence[int] = (20, 45),
         tick_seconds: float = 30.0,
     ) -> None:
         self._estimator = estimator
-        self._lamp_minutes = tuple(lamp_minutes)
         self._tick = max(tick_seconds, 1.0)
         self._history: tuple[date, History] | None = None
 
@@ -237,7 +235,7 @@ class StateProjector:
                 lamp = "closed"
             else:
                 before = previous.congestion.get(category.id) if previous is not None else None
-                lamp = lamp_level(minutes or 0, count, self._lamp_minutes, previous=before)
+                lamp = lamp_level(minutes or 0, count, office.congestion, previous=before)
             lamps[category.id] = lamp
             categories.append(
                 {

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from support.server import Tokens, app_client, bearer
+from support.server import Tokens, app_client, bearer, fresh_status
 from tests_constants import OPEN_MOMENT
 
 from queue_server.adapters.office_file import DEMO_OFFICE, parse_office, read_office_file
 from queue_server.adapters.office_toml import dumps
+from queue_server.api.app import create_app
+from queue_server.domain.errors import InvalidConfiguration
 from queue_server.service.ports import FakeClock
+from queue_server.settings import ServerSettings
 
 
 @pytest.fixture
@@ -108,3 +111,39 @@ class TestRoundTrip:
             assert upload(client, tokens, text).status_code == 200
             again = client.get("/api/v1/admin/office.toml", headers=bearer(tokens.admin)).text
             assert parse_office(tomllib.loads(again)) == office
+
+
+class TestCongestionLamp:
+    def test_changed_people_thresholds_change_the_lamp_served_by_status(self, api) -> None:
+        client, tokens, _ = api
+        for _ in range(3):
+            issue(client, tokens, "certificates")
+        lamp = category_of(fresh_status(client), "certificates")
+        assert (lamp["waiting"], lamp["congestion"]) == (3, "low")  # defaults: yellow from 5
+
+        raw = read_office_file(DEMO_OFFICE)
+        raw["congestion"] = {"minutes": [30, 60], "people": [2, 3]}
+        assert upload(client, tokens, dumps(raw)).status_code == 200
+        assert category_of(fresh_status(client), "certificates")["congestion"] == "high"
+        config = client.get("/api/v1/pages/config").json()
+        assert config["congestion_lamp_people"] == [2, 3]
+        assert config["congestion_lamp_minutes"] == [30, 60]
+
+    def test_a_bad_threshold_pair_is_refused_with_the_reason(self, api) -> None:
+        client, tokens, _ = api
+        raw = read_office_file(DEMO_OFFICE)
+        raw["congestion"] = {"people": [15, 5]}
+        refused = upload(client, tokens, dumps(raw))
+        assert refused.status_code == 422, refused.text
+        assert "congestion.people" in refused.json()["error"]["message"]
+
+    def test_the_old_environment_variable_stops_the_server_with_where_it_went(
+        self, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("MADOGUCHI_CONGESTION_LAMP_MINUTES", "[20,45]")
+        with pytest.raises(InvalidConfiguration, match=r"office file \(\[congestion\] minutes"):
+            create_app(ServerSettings(database_url=sqlite_url))
+
+
+def category_of(status: dict[str, Any], category_id: str) -> dict[str, Any]:
+    return next(c for c in status["categories"] if c["id"] == category_id)

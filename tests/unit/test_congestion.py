@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.domain.congestion import congestion_level, lamp_level
+from queue_server.domain.congestion import LampThresholds, congestion_level, lamp_level
 
 THRESHOLDS = (20, 45)
+DEFAULTS = LampThresholds()
 
 
 @pytest.mark.parametrize(
@@ -38,12 +39,25 @@ def test_it_rises_at_once() -> None:
 
 def test_many_people_waiting_are_never_shown_as_not_busy() -> None:
     # A short estimate (many counters) with ten people waiting: the visitor reads the count.
-    assert lamp_level(3, 10, THRESHOLDS) == "mid"
-    assert lamp_level(3, 15, THRESHOLDS) == "high"
-    assert lamp_level(3, 4, THRESHOLDS) == "low"
-    assert lamp_level(50, 1, THRESHOLDS) == "high"
+    assert lamp_level(3, 10, DEFAULTS) == "mid"
+    assert lamp_level(3, 15, DEFAULTS) == "high"
+    assert lamp_level(3, 4, DEFAULTS) == "low"
+    assert lamp_level(50, 1, DEFAULTS) == "high"
 
 
 def test_the_people_count_has_the_same_hysteresis() -> None:
-    assert lamp_level(0, 4, THRESHOLDS, previous="mid") == "mid"
-    assert lamp_level(0, 2, THRESHOLDS, previous="mid") == "low"
+    assert lamp_level(0, 4, DEFAULTS, previous="mid") == "mid"
+    assert lamp_level(0, 2, DEFAULTS, previous="mid") == "low"
+
+
+def test_the_defaults_are_twenty_and_forty_five_minutes_five_and_fifteen_people() -> None:
+    assert LampThresholds(minutes=(20, 45), people=(5, 15)) == DEFAULTS
+
+
+def test_an_office_with_other_thresholds_gets_another_lamp() -> None:
+    # A small branch office (支所) where three people already fill the waiting area.
+    small = LampThresholds(minutes=(10, 20), people=(2, 3))
+    assert lamp_level(3, 3, DEFAULTS) == "low"
+    assert lamp_level(3, 3, small) == "high"
+    assert lamp_level(12, 0, small) == "mid"
+    assert lamp_level(12, 0, DEFAULTS) == "low"

@@ -14,6 +14,7 @@ from queue_server.adapters.office_file import (
     parse_office,
     read_office_file,
 )
+from queue_server.domain.congestion import LampThresholds
 from queue_server.domain.errors import InvalidConfiguration
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -154,6 +155,44 @@ def test_an_office_offering_japanese_and_english_needs_names_in_those_only() -> 
         "pt",
         "ja-easy",
     )
+
+
+class TestCongestionSetting:
+    def test_without_a_congestion_table_the_lamp_keeps_its_defaults(self) -> None:
+        office = parse_office(read_office_file(DEMO_OFFICE))
+        assert office.congestion == LampThresholds(minutes=(20, 45), people=(5, 15))
+
+    def test_the_office_file_sets_both_pairs(self) -> None:
+        import copy
+
+        raw = copy.deepcopy(read_office_file(DEMO_OFFICE))
+        raw["congestion"] = {"minutes": [15, 30], "people": [3, 8]}
+        office = parse_office(raw)
+        assert office.congestion == LampThresholds(minutes=(15, 30), people=(3, 8))
+        raw["congestion"] = {"people": [10, 25]}  # minutes keep their default
+        assert parse_office(raw).congestion == LampThresholds(minutes=(20, 45), people=(10, 25))
+
+    @pytest.mark.parametrize(
+        ("congestion", "message"),
+        [
+            ({"people": [15, 5]}, r"congestion\.people: .*two people waiting thresholds"),
+            ({"people": [5]}, r"congestion\.people: .*the yellow one then a higher red one"),
+            ({"minutes": [0, 45]}, r"congestion\.minutes: .*two wait \(minutes\) thresholds"),
+            ({"minutes": [20, 20]}, r"congestion\.minutes"),
+            ({"minutes": [20, 45, 60]}, r"congestion\.minutes"),
+            ({"people": ["5", 15]}, r"congestion\.people"),
+            ({"colours": ["blue"]}, r"congestion\.colours: Extra inputs are not permitted"),
+        ],
+    )
+    def test_bad_thresholds_are_refused_with_a_clear_message(
+        self, congestion: dict, message: str
+    ) -> None:
+        import copy
+
+        raw = copy.deepcopy(read_office_file(DEMO_OFFICE))
+        raw["congestion"] = congestion
+        with pytest.raises(InvalidConfiguration, match=message):
+            parse_office(raw)
 
 
 def test_toml_syntax_error_is_reported_with_the_file(tmp_path: Path) -> None:

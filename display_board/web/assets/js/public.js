@@ -143,7 +143,7 @@ async function main() {
     tx = await texts(lang);
     render();
   }, offered);
-  thresholds = { minutes: config.congestion_lamp_minutes, people: config.congestion_lamp_people || [5, 15] };
+  thresholds = { minutes: config.congestion_lamp_minutes, people: config.congestion_lamp_people };
   render();
   api("/api/v1/congestion/typical").then((data) => { typical = data; renderTypical(); }, () => {});
   const refreshOffice = debounce(async () => { office = await api("/api/v1/office"); render(); }, 1000);
