@@ -1,10 +1,12 @@
 """Every visitor-facing sentence in one place, for every surface: kiosk, slip, board, phone, apply.
 
 The catalogue is one TOML file per language under `locales/` (`ja.toml`, `en.toml`, ...), each with
-one table per surface (`[kiosk]`, `[slip]`, `[public]`, `[board]`, `[apply]`) plus `[common]` for
-what several surfaces say the same way. Python reads it through `text()`; the pages load the same
-files as JSON from the server (`/assets/texts/<lang>.json`) and format them with the same rules, so
-a translator edits one file and every screen changes together.
+one table per surface (`[kiosk]`, `[slip]`, `[public]`, `[board]`, `[apply]`, `[reserve]`) plus
+`[common]` for what several surfaces say the same way, and `[forms]` for the request forms' words
+(their structure is in `queue_server/domain/forms.py`, which names these keys). Python reads it
+through `text()`; the pages load the same files as JSON from the server
+(`/assets/texts/<lang>.json`) and format them with the same rules, so a translator edits one file
+and every screen changes together.
 
 Templates use `{name}` placeholders. Counting words that depend on the number are data, not code:
 `minutes()` picks the Japanese counter reading (ふん/ぷん) from `[common] minute_counter`, a table

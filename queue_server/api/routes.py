@@ -15,9 +15,9 @@ from queue_server.adapters.accounts import InvalidCredentials
 from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep, TokenDep
 from queue_server.api.errors import ApiError
 from queue_server.domain.forms import FORMS
-from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.office import LANGUAGES
 from queue_server.domain.ticket import Action, Priority
+from queue_server.service.form_words import form_schema
 from queue_server.service.jsonable import jsonable
 from queue_server.service.views import TicketView
 

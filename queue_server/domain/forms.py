@@ -1,15 +1,19 @@
 """Request forms the visitor no longer writes by hand (書かない窓口).
 
-Each form is a list of typed fields with labels and, for choices, the options a visitor picks by
-touch. `validate()` cleans a submitted form and reports every problem by field name — never by
-value, so personal data stays out of error messages and logs.
+Each form is a list of typed fields and, for choices, the options a visitor picks by touch. The
+words (titles, labels, hints, choices, messages) are not here: they live in the visitor
+catalogue (`visitor_text`, table `[forms]`) in every language, under keys this module names
+(`text_keys`), and `schema()` takes them from there through a lookup the caller passes in, so the
+domain stays free of files. `validate()` cleans a submitted form and reports every problem by
+field name as a short code (`PROBLEMS`) — never by value, so personal data stays out of error
+messages and logs; the pages show the catalogue's message for the code (`forms.errors.<code>`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +23,26 @@ from queue_server.domain.errors import DomainError, NotFound
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)  # when the caller gives no `today`
 
-Labels = Mapping[str, str]
+#: What `validate()` can say about a field. Each but `unknown_field` (a caller's bug, never a
+#: visitor's) has a message in the catalogue as `forms.errors.<code>`; a required choice or date
+#: left empty reads `forms.errors.choose` / `forms.errors.date` instead of `required`.
+PROBLEMS = (
+    "required",
+    "too_long",
+    "characters",
+    "lines",
+    "date",
+    "number",
+    "choose",
+    "invalid",
+    "subject_required",
+    "members_required",
+    "not_for_proxy",
+    "unknown_field",
+)
+
+#: A catalogue key to its text in every language ({"ja": ..., "en": ...}).
+Words = Callable[[str], Mapping[str, str]]
 
 
 class FormInvalid(DomainError):
@@ -35,29 +58,29 @@ class FormInvalid(DomainError):
 @dataclass(frozen=True)
 class Choice:
     value: str
-    labels: Labels
 
 
 @dataclass(frozen=True)
 class FormField:
     name: str
     kind: str  # text | date | int | choice | bool | lines
-    labels: Labels
     required: bool = True
     choices: tuple[Choice, ...] = ()
     max_length: int = 200
     minimum: int | None = None
     maximum: int | None = None
     from_card: str | None = None  # which MyNumber card item prefills it: name, address, birth, sex
+    shared: bool = False  # the same question on several forms: words in `forms.shared`
+    hint: bool = False  # has a hint under its label (`<label key>_hint`)
+    choice_set: str | None = None  # the choices' words: `forms.choices.<set>` (default: name)
 
 
 @dataclass(frozen=True)
 class FormSpec:
     id: str
-    labels: Labels
     fields: tuple[FormField, ...]
     copies_field: str = "copies"
-    notes: Labels = field(default_factory=dict)
+    note: bool = False  # has a note above its fields (`forms.<id>.note`)
 
     def field(self, name: str) -> FormField:
         for item in self.fields:
@@ -65,253 +88,85 @@ class FormSpec:
                 return item
         raise KeyError(name)
 
+    @property
+    def title_key(self) -> str:
+        return f"forms.{self.id}.title"
 
-def _l(ja: str, en: str, easy: str | None = None, **others: str) -> dict[str, str]:
-    labels = {"ja": ja, "en": en, "ja-easy": easy or ja}
-    labels.update({k.replace("_", "-"): v for k, v in others.items()})
-    return labels
+    def label_key(self, item: FormField) -> str:
+        return f"forms.{'shared' if item.shared else self.id}.{item.name}"
 
+    def choice_key(self, item: FormField, choice: Choice) -> str:
+        return f"forms.choices.{item.choice_set or item.name}.{choice.value}"
 
-_RELATION = (
-    Choice(
-        "self",
-        _l("本人", "Myself", "じぶん", zh_Hans="本人", ko="본인", vi="Bản thân", pt="Eu mesmo"),
-    ),
-    Choice(
-        "household",
-        _l(
-            "同一世帯の方",
-            "Same household",
-            "いっしょに すんでいる かぞく",
-            zh_Hans="同一户籍家人",
-            ko="같은 세대",
-            vi="Cùng hộ gia đình",
-            pt="Mesmo domicílio",
-        ),
-    ),
-    Choice(
-        "proxy",
-        _l(
-            "代理人（委任状が必要）",
-            "Proxy (letter of attorney needed)",
-            "だいりにん（いにんじょうが ひつよう）",
-            zh_Hans="代理人（需要委托书）",
-            ko="대리인(위임장 필요)",
-            vi="Người đại diện (cần giấy ủy quyền)",
-            pt="Procurador (procuração necessária)",
-        ),
-    ),
-)
-_PURPOSES = (
-    Choice(
-        "employment",
-        _l(
-            "就職・勤務先",
-            "Employment",
-            "しごと",
-            zh_Hans="就业",
-            ko="취업",
-            vi="Việc làm",
-            pt="Emprego",
-        ),
-    ),
-    Choice(
-        "pension",
-        _l("年金", "Pension", "ねんきん", zh_Hans="年金", ko="연금", vi="Lương hưu", pt="Pensão"),
-    ),
-    Choice(
-        "vehicle",
-        _l(
-            "自動車登録",
-            "Vehicle registration",
-            "くるまの とうろく",
-            zh_Hans="车辆登记",
-            ko="자동차 등록",
-            vi="Đăng ký xe",
-            pt="Registro de veículo",
-        ),
-    ),
-    Choice(
-        "bank",
-        _l(
-            "金融機関",
-            "Bank",
-            "ぎんこう",
-            zh_Hans="金融机构",
-            ko="금융기관",
-            vi="Ngân hàng",
-            pt="Banco",
-        ),
-    ),
-    Choice(
-        "school",
-        _l("学校", "School", "がっこう", zh_Hans="学校", ko="학교", vi="Trường học", pt="Escola"),
-    ),
-    Choice(
-        "visa",
-        _l(
-            "在留手続き",
-            "Residence status",
-            "ざいりゅうの てつづき",
-            zh_Hans="在留手续",
-            ko="체류 절차",
-            vi="Thủ tục lưu trú",
-            pt="Status de residência",
-        ),
-    ),
-    Choice(
-        "other", _l("その他", "Other", "そのほか", zh_Hans="其他", ko="기타", vi="Khác", pt="Outro")
-    ),
-)
-_COPIES = FormField(
-    "copies",
-    "int",
-    _l("通数", "Copies", "まいすう", zh_Hans="份数", ko="부수", vi="Số bản", pt="Cópias"),
-    minimum=1,
-    maximum=10,
-)
+    def text_keys(self) -> Iterator[str]:
+        """Every catalogue key this form's words are under."""
+        yield self.title_key
+        if self.note:
+            yield f"forms.{self.id}.note"
+        for item in self.fields:
+            yield self.label_key(item)
+            if item.hint:
+                yield f"{self.label_key(item)}_hint"
+            for choice in item.choices:
+                yield self.choice_key(item, choice)
 
 
-def _person(prefix: str, ja: str, en: str) -> tuple[FormField, ...]:
+def _choices(*values: str) -> tuple[Choice, ...]:
+    return tuple(Choice(value) for value in values)
+
+
+_RELATION = _choices("self", "household", "proxy")
+_PURPOSES = _choices("employment", "pension", "vehicle", "bank", "school", "visa", "other")
+_COPIES = FormField("copies", "int", minimum=1, maximum=10, shared=True)
+_PURPOSE = FormField("purpose", "choice", choices=_PURPOSES, shared=True)
+
+
+def _person(prefix: str, shared: bool) -> tuple[FormField, ...]:
     return (
-        FormField(
-            f"{prefix}_name",
-            "text",
-            _l(f"{ja}氏名", f"{en} name"),
-            from_card="name",
-            max_length=100,
-        ),
-        FormField(
-            f"{prefix}_address", "text", _l(f"{ja}住所", f"{en} address"), from_card="address"
-        ),
-        FormField(
-            f"{prefix}_birth_date",
-            "date",
-            _l(f"{ja}生年月日", f"{en} date of birth"),
-            from_card="birth",
-        ),
+        FormField(f"{prefix}_name", "text", from_card="name", max_length=100, shared=shared),
+        FormField(f"{prefix}_address", "text", from_card="address", shared=shared),
+        FormField(f"{prefix}_birth_date", "date", from_card="birth", shared=shared),
     )
 
 
 FORMS: dict[str, FormSpec] = {
     "juminhyo": FormSpec(
         "juminhyo",
-        _l("住民票の写し等交付請求書", "Request for a copy of the residence record"),
         (
-            *_person("requester", "請求者", "Requester"),
-            FormField(
-                "requester_phone", "text", _l("電話番号", "Phone"), required=False, max_length=20
-            ),
-            FormField(
-                "relation",
-                "choice",
-                _l("請求者と対象者の関係", "Relation to the person"),
-                choices=_RELATION,
-            ),
-            FormField(
-                "subject_name",
-                "text",
-                _l("必要な方の氏名", "Whose record"),
-                required=False,
-                max_length=100,
-            ),
-            FormField(
-                "scope",
-                "choice",
-                _l("範囲", "Scope"),
-                choices=(
-                    Choice("household", _l("世帯全員", "Whole household")),
-                    Choice("some", _l("世帯の一部", "Some members")),
-                ),
-            ),
-            FormField(
-                "members",
-                "lines",
-                _l("必要な方（一部の場合）", "Members (if some)"),
-                required=False,
-            ),
+            *_person("requester", shared=True),
+            FormField("requester_phone", "text", required=False, max_length=20),
+            FormField("relation", "choice", choices=_RELATION),
+            FormField("subject_name", "text", required=False, max_length=100),
+            FormField("scope", "choice", choices=_choices("household", "some")),
+            FormField("members", "lines", required=False, hint=True),
             _COPIES,
-            FormField(
-                "purpose", "choice", _l("使いみち", "Purpose", "つかいみち"), choices=_PURPOSES
-            ),
-            FormField(
-                "include_household_head",
-                "bool",
-                _l("世帯主・続柄を記載", "Show head of household"),
-                required=False,
-            ),
-            FormField(
-                "include_honseki",
-                "bool",
-                _l("本籍・筆頭者を記載", "Show registered domicile"),
-                required=False,
-            ),
-            FormField(
-                "include_juminhyo_code",
-                "bool",
-                _l("住民票コードを記載", "Show resident record code"),
-                required=False,
-            ),
-            FormField(
-                "include_individual_number",
-                "bool",
-                _l("個人番号を記載（郵送のみ）", "Show the individual number (mailed only)"),
-                required=False,
-            ),
+            _PURPOSE,
+            FormField("include_household_head", "bool", required=False),
+            FormField("include_honseki", "bool", required=False),
+            FormField("include_juminhyo_code", "bool", required=False),
+            FormField("include_individual_number", "bool", required=False),
         ),
     ),
     "inkan": FormSpec(
         "inkan",
-        _l("印鑑登録証明書交付申請書", "Request for a seal registration certificate"),
         (
-            FormField(
-                "registration_card_number",
-                "text",
-                _l("印鑑登録証の番号", "Seal registration card number"),
-                max_length=12,
-            ),
-            *_person("registrant", "登録者", "Registrant"),
+            FormField("registration_card_number", "text", max_length=12, hint=True),
+            *_person("registrant", shared=False),
             _COPIES,
         ),
     ),
     "kazei": FormSpec(
         "kazei",
-        _l("所得・課税証明書交付申請書", "Request for an income / tax certificate"),
         (
-            *_person("requester", "請求者", "Requester"),
-            FormField(
-                "relation",
-                "choice",
-                _l("対象者との関係", "Relation to the person"),
-                choices=_RELATION,
-            ),
-            FormField(
-                "subject_name",
-                "text",
-                _l("必要な方の氏名", "Whose certificate"),
-                required=False,
-                max_length=100,
-            ),
-            FormField("tax_year", "int", _l("年度", "Fiscal year"), minimum=2000, maximum=2100),
-            FormField(
-                "kind",
-                "choice",
-                _l("種類", "Kind"),
-                choices=(
-                    Choice("income", _l("所得証明", "Income")),
-                    Choice("tax", _l("課税証明", "Tax")),
-                    Choice("both", _l("所得・課税証明", "Income and tax")),
-                ),
-            ),
+            *_person("requester", shared=True),
+            FormField("relation", "choice", choices=_RELATION),
+            FormField("subject_name", "text", required=False, max_length=100),
+            FormField("tax_year", "int", minimum=2000, maximum=2100),
+            FormField("kind", "choice", choices=_choices("income", "tax", "both")),
             _COPIES,
-            FormField(
-                "purpose", "choice", _l("使いみち", "Purpose", "つかいみち"), choices=_PURPOSES
-            ),
+            _PURPOSE,
         ),
-        notes=_l(
-            "年度は所得の年の翌年です（2025年の所得は2026年度）。",
-            "The fiscal year is the income year + 1 (2025 income: fiscal 2026).",
-        ),
+        note=True,
     ),
 }
 
@@ -326,47 +181,47 @@ def form(form_id: str) -> FormSpec:
 def _clean(item: FormField, value: Any, today: date | None = None) -> Any:
     if item.kind == "text":
         if not isinstance(value, str):
-            raise ValueError("must be text")
+            raise ValueError("invalid")
         text = value.strip()
         if len(text) > item.max_length:
-            raise ValueError(f"at most {item.max_length} characters")
+            raise ValueError("too_long")
         if re.search(r"[\x00-\x1f]", text):
-            raise ValueError("control characters are not allowed")
+            raise ValueError("characters")
         return text
     if item.kind == "lines":
         lines = value if isinstance(value, list) else str(value).splitlines()
         cleaned = [str(line).strip() for line in lines if str(line).strip()]
         if len(cleaned) > 10 or any(len(line) > 100 for line in cleaned):
-            raise ValueError("at most 10 lines of 100 characters")
+            raise ValueError("lines")
         return cleaned
     if item.kind == "date":
         try:
             day = date.fromisoformat(str(value))
         except ValueError:
-            raise ValueError("must be a date like 1990-04-01") from None
+            raise ValueError("date") from None
         latest = today or LATEST_DATE
         if not EARLIEST_DATE <= day <= latest:
-            raise ValueError(f"must be between {EARLIEST_DATE} and {latest}")
+            raise ValueError("date")
         return day.isoformat()
     if item.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-            raise ValueError("must be a whole number")
+            raise ValueError("number")
         number = int(value)
         if (item.minimum is not None and number < item.minimum) or (
             item.maximum is not None and number > item.maximum
         ):
-            raise ValueError(f"must be between {item.minimum} and {item.maximum}")
+            raise ValueError("number")
         return number
     if item.kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError("must be true or false")
+            raise ValueError("invalid")
         return value
     if item.kind == "choice":
         allowed = [c.value for c in item.choices]
         if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
+            raise ValueError("choose")
         return value
-    raise ValueError(f"unknown field kind {item.kind}")
+    raise ValueError("invalid")
 
 
 def validate(form_id: str, data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
@@ -379,7 +234,7 @@ def validate(form_id: str, data: Mapping[str, Any], today: date | None = None) -
     known = {f.name for f in spec.fields}
     for name in data:
         if name not in known:
-            problems[name] = "unknown field"
+            problems[name] = "unknown_field"
     for item in spec.fields:
         value = data.get(item.name)
         if value is None or value == "" or value == []:
@@ -396,12 +251,12 @@ def validate(form_id: str, data: Mapping[str, Any], today: date | None = None) -
         relation == "household" and cleaned.get("scope") != "household"
     )
     if names_someone and not cleaned.get("subject_name"):
-        problems.setdefault("subject_name", "required when requesting for someone else")
+        problems.setdefault("subject_name", "subject_required")
     if relation == "proxy" and cleaned.get("include_individual_number"):
         # A copy showing the individual number is mailed to the person, never handed to a proxy.
-        problems["include_individual_number"] = "not available to a proxy"
+        problems["include_individual_number"] = "not_for_proxy"
     if cleaned.get("scope") == "some" and not cleaned.get("members"):
-        problems.setdefault("members", "required when only some members are needed")
+        problems.setdefault("members", "members_required")
     if problems:
         raise FormInvalid(problems)
     return cleaned
@@ -426,19 +281,24 @@ def prefill_from_card(form_id: str, items: Mapping[str, str]) -> dict[str, str]:
     return filled
 
 
-def schema(spec: FormSpec) -> dict[str, Any]:
-    """The form as JSON for kiosks and web pages (no data, only the questions)."""
+def schema(spec: FormSpec, words: Words) -> dict[str, Any]:
+    """The form as JSON for kiosks and web pages (no data, only the questions), with its words
+    in every language from `words` (the visitor catalogue)."""
     return {
         "id": spec.id,
-        "labels": dict(spec.labels),
-        "notes": dict(spec.notes),
+        "labels": dict(words(spec.title_key)),
+        "notes": dict(words(f"forms.{spec.id}.note")) if spec.note else {},
         "fields": [
             {
                 "name": f.name,
                 "kind": f.kind,
-                "labels": dict(f.labels),
+                "labels": dict(words(spec.label_key(f))),
+                "hints": dict(words(f"{spec.label_key(f)}_hint")) if f.hint else {},
                 "required": f.required,
-                "choices": [{"value": c.value, "labels": dict(c.labels)} for c in f.choices],
+                "choices": [
+                    {"value": c.value, "labels": dict(words(spec.choice_key(f, c)))}
+                    for c in f.choices
+                ],
                 "max_length": f.max_length,
                 "minimum": f.minimum,
                 "maximum": f.maximum,

@@ -29,12 +29,12 @@ from queue_server.domain.errors import (
 )
 from queue_server.domain.forms import fee_total
 from queue_server.domain.forms import form as form_spec
-from queue_server.domain.forms import schema as form_schema
 from queue_server.domain.forms import validate as validate_form
 from queue_server.domain.office import LANGUAGES, Category, Office
 from queue_server.domain.reservations import Reservation, check_in_window, rule_of
 from queue_server.domain.ticket import Priority, Ticket
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage, then
+from queue_server.service.form_words import form_schema
 from queue_server.service.ports import CodeStore, NumberStore, QueueStore, RequestRenderer
 from queue_server.service.reads import Reads
 from queue_server.service.reserving import Reserving

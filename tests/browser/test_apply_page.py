@@ -84,7 +84,7 @@ def test_resident_fills_the_form_and_the_qr_issues_a_ticket(
     assert decoded == [code]
     page.screenshot(path=str(SCREENSHOTS / "apply-qr-ja.png"), full_page=True)
     # English, and a refused form names the field.
-    page.click("#lang-en")
+    page.select_option("#lang", "en")
     expect(page.locator("h1")).to_have_text("Pre-apply for the counter")
     page.fill("#f-copies", "")
     page.click("button[type=submit]")
@@ -173,7 +173,7 @@ def test_refused_answers_are_shown_at_their_fields_in_the_visitors_language(
         expect(page.locator("#f-requester_name")).not_to_have_attribute("aria-invalid", "true")
         expect(summary).to_be_focused()
         # In English, English words.
-        page.click("#lang-en")
+        page.select_option("#lang", "en")
         expect(page.locator("h1")).to_have_text("Pre-apply for the counter")
         page.click("button[type=submit]")
         expect(message).to_have_text("When you request for someone else, please enter their name")

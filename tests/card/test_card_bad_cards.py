@@ -11,7 +11,8 @@ from kiosk_app.devices.card.session import CardRemoved, MyNumberSession, NotMyNu
 from kiosk_app.devices.card.sim import SimulatedMyNumberCard
 from kiosk_app.devices.card.station import CardStation
 from kiosk_app.flow import CheckCard, Flow, ReadCardTries, Screen, Timeouts
-from queue_server.domain.forms import FORMS, schema
+from queue_server.domain.forms import FORMS
+from queue_server.service.form_words import form_schema
 
 BAD_CARDS = ["other", "sw:6A82", "sw:6D00", "sw:6E00", "sw:6F00", "short", "empty", "nochip"]
 
@@ -55,7 +56,7 @@ def _flow_at_consent() -> Flow:
     }
     flow = Flow(Timeouts(idle=60, ticket=30, notice=30), now=0, card_reader=True)
     flow.office_loaded(office)
-    flow.forms_loaded({"forms": [schema(spec) for spec in FORMS.values()]})
+    flow.forms_loaded({"forms": [form_schema(spec) for spec in FORMS.values()]})
     flow.choose_language("ja", 0)
     flow.choose_category("certificates", 1)
     assert flow.start_card(2) == [CheckCard()]

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QWid
 
 from kiosk_app.flow import Flow, Preferences, Printing, Screen, Timeouts
 from queue_server.adapters.office_file import DEMO_OFFICE, read_office_file
-from queue_server.domain.forms import FORMS, schema
+from queue_server.domain.forms import FORMS
+from queue_server.service.form_words import form_schema
 
 CARD_ITEMS = {
     "name": "試験　花子",
@@ -94,7 +95,7 @@ TICKET = {
 def new_flow(language: str, preferences: Preferences) -> Flow:
     flow = Flow(Timeouts(idle=60, ticket=30, notice=30), now=0, card_reader=True)
     flow.office_loaded(office_json())
-    flow.forms_loaded({"forms": [schema(spec) for spec in FORMS.values()]})
+    flow.forms_loaded({"forms": [form_schema(spec) for spec in FORMS.values()]})
     flow.status_received(status_json())
     flow.set_preferences(preferences, 0)
     return flow

@@ -18,7 +18,8 @@ from kiosk_app.flow import (
     VerifyAndReadCard,
     fiscal_year,
 )
-from queue_server.domain.forms import FORMS, schema
+from queue_server.domain.forms import FORMS
+from queue_server.service.form_words import form_schema
 
 ITEMS = {
     "name": "試験　花子",
@@ -44,7 +45,7 @@ def office(certificates_forms: list[str]) -> dict:
 def card_flow(forms: list[str] | None = None, reader: bool = True) -> Flow:
     flow = Flow(Timeouts(idle=60, ticket=30, notice=30), now=0, card_reader=reader)
     flow.office_loaded(office(forms if forms is not None else ["juminhyo", "inkan"]))
-    flow.forms_loaded({"forms": [schema(spec) for spec in FORMS.values()]})
+    flow.forms_loaded({"forms": [form_schema(spec) for spec in FORMS.values()]})
     flow.choose_language("ja", 0)
     return flow
 

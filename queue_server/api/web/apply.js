@@ -1,29 +1,33 @@
 // Online pre-application: the resident fills a request form at home and gets a QR code whose
 // text is a signed, expiring token. Everything is served by the queue server (no external assets).
-// Words come from the visitor catalogue ([apply]); a refused answer is shown next to its field,
-// in the visitor's language, with a summary at the top that links to each field.
+// Page words come from the visitor catalogue ([apply]); the forms' words too ([forms], through
+// /api/v1/forms, which joins them to the forms' structure). A refused answer is shown next to its
+// field, in the visitor's language ([forms.errors]), with a summary at the top linking to each.
+// The office's visitor languages are offered with the same picker as the other phone pages.
 import { loadTexts, t } from "/assets/js/texts.js";
+import { htmlLang, languagePicker, offeredLanguages, pickLanguage } from "/assets/js/i18n.js";
 
-// Languages whose words every form has (the forms' labels are ja and en today).
-const LANGS = ["ja", "en"];
-let lang = "ja";
+let lang = pickLanguage();
 let texts = null;
 let office = null;
 let forms = {};
 
 const $ = (id) => document.getElementById(id);
-const label = (labels) => labels[lang] || labels.en || labels.ja;
+// The forms' words exist in every visitor language: no fallback that would put another
+// language's words on the page. Office names are the office's own (Japanese when it has none).
+const label = (labels) => (labels && labels[lang]) || "";
+const nameOf = (names) => names[lang] || names.ja;
 const say = (key, values) => t(texts, key, values);
 
 async function useLanguage(code) {
   lang = code;
   texts = await loadTexts(lang);
-  document.documentElement.lang = lang;
+  document.documentElement.lang = htmlLang(lang);
   document.title = say("apply.title");
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = say(node.dataset.text);
-  $("lang-group").setAttribute("aria-label", say("apply.language"));
+  const caption = $("lang-label");
+  if (caption) caption.textContent = say("apply.language");
   $("qr").setAttribute("aria-label", say("apply.qr_label"));
-  for (const other of LANGS) $(`lang-${other}`).setAttribute("aria-pressed", String(other === lang));
 }
 
 function fillProcedures() {
@@ -31,7 +35,7 @@ function fillProcedures() {
   const chosen = select.value;
   select.replaceChildren();
   for (const category of office.categories.filter((c) => c.forms.length)) {
-    select.append(new Option(label(category.names), category.id));
+    select.append(new Option(nameOf(category.names), category.id));
   }
   if (chosen) select.value = chosen;
   fillForms();
@@ -74,6 +78,9 @@ function renderForm() {
     } else if (field.kind === "bool") {
       input = document.createElement("input");
       input.type = "checkbox";
+    } else if (field.kind === "lines") {
+      input = document.createElement("textarea");
+      input.rows = 3;
     } else {
       input = document.createElement("input");
       input.type = field.kind === "int" ? "number" : "text";
@@ -101,6 +108,8 @@ function renderForm() {
     error.className = "field-error";
     error.id = `${id}-error`;
     error.hidden = true;
+    const hint = hintOf(field, id);
+    if (hint) input.setAttribute("aria-describedby", hint.id);
     const wrap = document.createElement("div");
     wrap.className = "field";
     wrap.dataset.field = field.name;
@@ -109,7 +118,7 @@ function renderForm() {
       lab.prepend(input);
       wrap.append(error, lab);
     } else {
-      wrap.append(lab, error, input);
+      wrap.append(...[lab, hint, error, input].filter(Boolean));
     }
     form.append(wrap);
   }
@@ -119,11 +128,24 @@ function renderForm() {
   form.append(submit);
 }
 
+/** The line under a field's label that helps answer it (「1行に1人ずつ」), or null. */
+function hintOf(field, id) {
+  const words = label(field.hints);
+  if (!words) return null;
+  const hint = document.createElement("p");
+  hint.className = "hint";
+  hint.id = `${id}-hint`;
+  hint.textContent = words;
+  return hint;
+}
+
 // Dates as people know them: an era (令和, 平成, 昭和, 大正) or the western year, then year,
 // month and day from short lists, instead of a date picker that makes an elderly visitor
 // scroll back decades. The server still receives an ISO date.
 const ERAS = [["western", 0], ["reiwa", 2018], ["heisei", 1988], ["showa", 1925], ["taisho", 1911]];
 const japanese = () => lang === "ja" || lang === "ja-easy";
+// Languages that write the unit after the number: 45 年 4 月 1 日, 1990年, 1990년.
+const unitAfter = () => japanese() || lang === "zh-Hans" || lang === "ko";
 
 function dateField(field, kept) {
   const id = `f-${field.name}`;
@@ -169,8 +191,9 @@ function dateField(field, kept) {
     caption.textContent = say(key);
     const pair = document.createElement("span");
     pair.className = "date-part";
-    // 「昭和 45 年 4 月 1 日」 in Japanese; "Year 1970, Month 4, Day 1" elsewhere.
-    if (japanese() && control !== era) pair.append(control, caption);
+    // 「昭和 45 年 4 月 1 日」 in Japanese (and 年/년 in Chinese and Korean); "Year 1970,
+    // Month 4, Day 1" elsewhere.
+    if (unitAfter() && control !== era) pair.append(control, caption);
     else pair.append(caption, control);
     row.append(pair);
   }
@@ -211,27 +234,23 @@ function collect(spec) {
       if (input.checked) fields[field.name] = true;
     } else if (input.value !== "") {
       fields[field.name] = field.kind === "int" ? Number(input.value)
-        : field.kind === "lines" ? input.value.split(/[,、\n]/) : input.value;
+        : field.kind === "lines" ? input.value.split(/[,、，\n]/) : input.value;
     }
   }
   return fields;
 }
 
-/** The visitor's words for what is wrong with `field` (`problem`: the server's code, if any). */
+/** The visitor's words for what is wrong with `field`: `problem` is a code of the server's
+ * validation (queue_server/domain/forms.py PROBLEMS) or of `check()` below, each with its
+ * message in the catalogue as forms.errors.<code>. */
 function message(field, problem = "") {
-  if (!field) return say("apply.error_invalid");
-  if (problem === "required") {
-    return say(field.kind === "choice" ? "apply.error_choose" : field.kind === "date" ? "apply.error_date" : "apply.error_required");
-  }
-  if (field.name === "subject_name" && problem.startsWith("required")) return say("apply.error_subject");
-  if (field.name === "members" && problem.startsWith("required")) return say("apply.error_members");
-  if (field.name === "include_individual_number") return say("apply.error_proxy_number");
-  if (field.kind === "int") return say("apply.error_number", { min: field.minimum ?? 0, max: field.maximum ?? "" });
-  if (field.kind === "date") return say("apply.error_date");
-  if (field.kind === "text") return say("apply.error_too_long", { max: field.max_length });
-  if (field.kind === "lines") return say("apply.error_lines");
-  if (field.kind === "choice") return say("apply.error_choose");
-  return say("apply.error_invalid");
+  let code = problem;
+  if (!field) code = "invalid";
+  else if (problem === "required" && field.kind === "choice") code = "choose";
+  else if (problem === "required" && field.kind === "date") code = "date";
+  const values = field ? { min: field.minimum ?? 0, max: field.kind === "int" ? field.maximum ?? "" : field.max_length } : {};
+  const words = texts.forms && texts.forms.errors && texts.forms.errors[code];
+  return say(words ? `forms.errors.${code}` : "forms.errors.invalid", values);
 }
 
 /** What the browser can tell before sending: empty required fields, numbers, dates, lengths. */
@@ -252,9 +271,9 @@ function check(spec) {
     } else if (field.kind === "int") {
       const n = Number(value);
       const bad = !/^\d+$/.test(value) || (field.minimum !== null && n < field.minimum) || (field.maximum !== null && n > field.maximum);
-      if (bad || input.validity.badInput) problems[field.name] = "range";
+      if (bad || input.validity.badInput) problems[field.name] = "number";
     } else if (field.kind === "text" && value.length > field.max_length) {
-      problems[field.name] = "length";
+      problems[field.name] = "too_long";
     }
   }
   return problems;
@@ -269,7 +288,9 @@ function clearErrors() {
   }
   for (const node of document.querySelectorAll("#request [aria-invalid]")) {
     node.removeAttribute("aria-invalid");
-    node.removeAttribute("aria-describedby");
+    const hint = document.getElementById(`${node.id}-hint`);
+    if (hint) node.setAttribute("aria-describedby", hint.id);
+    else node.removeAttribute("aria-describedby");
   }
   for (const node of document.querySelectorAll(".field.invalid")) node.classList.remove("invalid");
 }
@@ -292,9 +313,10 @@ function showErrors(spec, problems) {
       const error = $(`f-${field.name}-error`);
       error.textContent = text;
       error.hidden = false;
+      const hint = $(`f-${field.name}-hint`);
       for (const control of controlsOf(field)) {
         control.setAttribute("aria-invalid", "true");
-        control.setAttribute("aria-describedby", error.id);
+        control.setAttribute("aria-describedby", hint ? `${error.id} ${hint.id}` : error.id);
       }
       input.closest(".field").classList.add("invalid");
       const link = document.createElement("a");
@@ -357,22 +379,21 @@ async function submit(event) {
 }
 
 async function start() {
-  const wanted = new URLSearchParams(location.search).get("lang");
   [office, forms] = await Promise.all([
     fetch("/api/v1/office").then((r) => r.json()),
     fetch("/api/v1/forms").then((r) => r.json()).then((b) => Object.fromEntries(b.forms.map((f) => [f.id, f]))),
-    useLanguage(LANGS.includes(wanted) ? wanted : "ja"),
   ]);
+  const offered = offeredLanguages(office);
+  if (!offered.includes(lang)) lang = "ja";
+  await useLanguage(lang);
+  languagePicker($("lang-picker"), lang, say("apply.language"), async (chosen) => {
+    await useLanguage(chosen);
+    fillProcedures();
+  }, offered);
   fillProcedures();
   $("procedure").addEventListener("change", fillForms);
   $("form-id").addEventListener("change", renderForm);
   $("request").addEventListener("submit", submit);
-  for (const code of LANGS) {
-    $(`lang-${code}`).addEventListener("click", async () => {
-      await useLanguage(code);
-      fillProcedures();
-    });
-  }
   document.body.dataset.ready = "true";
 }
 
