@@ -9,11 +9,9 @@ kept for later, so a refilled printer never spits out a burst of stale numbers.
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,7 +23,8 @@ from printer.errors import (
     PrinterTimeoutError,
     PrinterUnreachableError,
 )
-from printer.render import Mode, PrinterProfile, SlipFonts, raster_job, render_bytes, render_image
+from printer.local import FilePrinter, VirtualPrinter
+from printer.render import PrinterProfile, SlipFonts, render_bytes
 from printer.slip import Slip
 from printer.status import STATUS_QUERIES, Outcome, PrinterStatus, PrintResult
 from printer.urls import (
@@ -289,118 +288,6 @@ class EscposPrinter:
             status_before=before,
             status_after=after,
             warnings=warnings,
-        )
-
-
-class FilePrinter:
-    """Appends each job's bytes to a file or device node; it cannot report status."""
-
-    def __init__(self, url: str, profile: PrinterProfile, path: Path, fonts: SlipFonts | None):
-        self._url = url
-        self._profile = profile
-        self._path = path
-        self._fonts = fonts
-
-    @property
-    def url(self) -> str:
-        """The URL the printer was opened with."""
-        return self._url
-
-    @property
-    def profile(self) -> PrinterProfile:
-        """Width and mode used to render slips for this printer."""
-        return self._profile
-
-    def status(self) -> PrinterStatus:
-        """Always ok: a file has no paper or cover."""
-        return PrinterStatus.assumed_ok()
-
-    def print_slip(self, slip: Slip) -> PrintResult:
-        """Append the job to the file."""
-        started = time.perf_counter()
-        reason = FailureReason.RENDER_FAILED
-        try:
-            data = render_bytes(slip, self._profile, self._fonts)
-            reason = FailureReason.UNREACHABLE
-            with self._path.open("ab") as out:
-                out.write(data)
-        except (PrinterError, OSError):
-            return PrintResult(Outcome.FAILED, reason, duration_s=time.perf_counter() - started)
-        status = PrinterStatus.assumed_ok()
-        return PrintResult(
-            Outcome.PRINTED,
-            bytes_sent=len(data),
-            duration_s=time.perf_counter() - started,
-            status_before=status,
-            status_after=status,
-            output_path=str(self._path),
-        )
-
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-class VirtualPrinter:
-    """Writes a PNG preview and the raw job (.bin) per slip into a directory (demo default)."""
-
-    def __init__(
-        self, url: str, profile: PrinterProfile, directory: Path, fonts: SlipFonts | None
-    ) -> None:
-        self._url = url
-        self._profile = profile
-        self._directory = directory
-        self._fonts = fonts
-
-    @property
-    def url(self) -> str:
-        """The URL the printer was opened with."""
-        return self._url
-
-    @property
-    def profile(self) -> PrinterProfile:
-        """Width and mode used to render slips for this printer."""
-        return self._profile
-
-    def status(self) -> PrinterStatus:
-        """Always ok: a directory has no paper or cover."""
-        return PrinterStatus.assumed_ok()
-
-    def print_slip(self, slip: Slip) -> PrintResult:
-        """Write `<time>-<number>.png` and `.bin`; the PNG is what a raster printer would print."""
-        started = time.perf_counter()
-        try:
-            fonts = self._fonts or SlipFonts.find()
-            image = render_image(slip, self._profile, fonts)
-            if self._profile.mode is Mode.RASTER:
-                data = raster_job(image, self._profile)
-            else:
-                data = render_bytes(slip, self._profile, fonts)
-        except PrinterError as exc:
-            return PrintResult(
-                Outcome.FAILED,
-                exc.reason or FailureReason.RENDER_FAILED,
-                duration_s=time.perf_counter() - started,
-            )
-        stem = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{_UNSAFE_NAME.sub('_', slip.number)}"
-        png = self._directory / f"{stem}.png"
-        try:
-            self._directory.mkdir(parents=True, exist_ok=True)
-            image.save(png)
-            (self._directory / f"{stem}.bin").write_bytes(data)
-        except OSError:
-            return PrintResult(
-                Outcome.FAILED,
-                FailureReason.UNREACHABLE,
-                duration_s=time.perf_counter() - started,
-            )
-        status = PrinterStatus.assumed_ok()
-        return PrintResult(
-            Outcome.PRINTED,
-            bytes_sent=len(data),
-            duration_s=time.perf_counter() - started,
-            status_before=status,
-            status_after=status,
-            output_path=str(png),
         )
 
 
