@@ -16,6 +16,9 @@ from typing import Any
 
 from relay.protocol import Push, PushRefused
 
+#: Documents the queue server sends with its pulls rather than its snapshots: a snapshot keeps them.
+PULLED_DOCUMENTS = frozenset({"/api/v1/notify/channels", "/api/v1/notify/vapid-public-key"})
+
 
 @dataclass(frozen=True)
 class Body:
@@ -74,7 +77,7 @@ class RelayState:
             self.seq = push.seq
             self.events.clear()
             self.tickets = {}
-            self.documents = {}
+            self.documents = {p: d for p, d in self.documents.items() if p in PULLED_DOCUMENTS}
             self.status_seq = 0
         else:
             new = [(seq, text) for seq, text in push.events if seq > self.seq]
