@@ -114,7 +114,9 @@ async def submit(request: web.Request) -> web.Response:
             f"too many requests from this address; try again in {seconds} s",
             **{"Retry-After": seconds},
         )
-    body = await request.content.read(MAX_REQUEST_BYTES + 1)
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        return _error(413, "too_large", f"a request may hold {MAX_REQUEST_BYTES} bytes")
+    body = await request.read()
     if len(body) > MAX_REQUEST_BYTES:
         return _error(413, "too_large", f"a request may hold {MAX_REQUEST_BYTES} bytes")
     try:
@@ -229,7 +231,13 @@ async def pull(request: web.Request) -> web.Response:
     """`POST /pull`: the queue server's long poll for residents' requests."""
 
     async def handle(relay: Relay, call: Any) -> dict[str, Any]:
-        found = await relay.requests.lease(call.max, call.wait)
+        transport = request.transport
+        found = await relay.requests.lease(
+            call.max,
+            call.wait,
+            # A puller that hung up (it restarted) must not be handed requests it never reads.
+            gone=lambda: transport is None or transport.is_closing(),
+        )
         return {"requests": [r for r in found if r["path"] in REQUEST_PATHS]}
 
     return await _call(request, handle)

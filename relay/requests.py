@@ -88,10 +88,15 @@ class RequestQueue:
     async def close(self) -> None:
         return None
 
-    async def lease(self, most: int, wait: float) -> list[dict[str, Any]]:
-        """Requests to process (up to `most`), waiting up to `wait` s for one (a long poll)."""
+    async def lease(
+        self, most: int, wait: float, gone: Callable[[], bool] = lambda: False
+    ) -> list[dict[str, Any]]:
+        """Requests to process (up to `most`), waiting up to `wait` s for one (a long poll);
+        nothing once `gone()` says the caller has left."""
         deadline = time.monotonic() + wait
         while True:
+            if gone():
+                return []
             found = await self.lease_now(most)
             if found or time.monotonic() >= deadline:
                 return found

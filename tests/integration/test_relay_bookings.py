@@ -155,8 +155,12 @@ def test_a_resident_books_changes_and_cancels_through_the_relay(office: str) -> 
 
 @pytest.mark.slow
 @pytest.mark.redis
-def test_the_last_place_through_two_linked_relays_goes_to_exactly_one(office: str) -> None:
+def test_the_last_place_through_two_linked_relays_goes_to_exactly_one(database_url: str) -> None:
+    """Twelve residents on two relays, one place left; on SQLite and PostgreSQL."""
     forget_relay_keys()
+    engine, _ = prepare(database_url, SystemClock())
+    engine.dispose()
+    office = database_url
     options = ("--bookings-per-minute", "100")
     with (
         relay_process(redis=REDIS_URL, options=options) as a,
