@@ -184,3 +184,15 @@ def test_the_queue_server_processes_only_replies_signed_for_its_call(
             assert _reservations(sqlite_url) == 1
         else:
             assert relay.answers == [] and _reservations(sqlite_url) == 0
+
+
+@pytest.mark.slow
+def test_during_a_rotation_the_reply_is_signed_with_the_secret_the_call_used() -> None:
+    old = "old-relay-secret-0123456789abcdef0123456"
+    with relay_process(secrets=f"{old},{RELAY_SECRET}") as relay:
+        for secret in (old.encode(), KEY):
+            pull = call(wait=0)
+            answer = httpx.post(f"{relay}/pull", content=pull, headers=signed(pull, secret))
+            assert answer.status_code == 200
+            stamp, signature = answer.headers[TIMESTAMP_HEADER], answer.headers[SIGNATURE_HEADER]
+            assert verify((secret,), stamp, signature, answer.content, time.time()) == secret
