@@ -100,8 +100,10 @@ class RelayState:
             self.status_seq = push.status_seq
             self.status = Body.of_text(status)
             messages.append(self.state_message("snapshot" if push.snapshot else "status"))
-        self.updated_at = time.time()
-        self.updated_monotonic = time.monotonic()
+        if push.snapshot or push.events or push.status is not None:
+            # Documents alone (sent with the pull) say nothing about how fresh the figures are.
+            self.updated_at = time.time()
+            self.updated_monotonic = time.monotonic()
         self.pushes += 1
         return messages
 

@@ -127,6 +127,15 @@ def test_a_snapshot_keeps_the_documents_that_come_with_the_pull_only() -> None:
     assert json.loads(state.documents["/api/v1/notify/channels"].data) == {"channels": ["email"]}
 
 
+def test_documents_alone_do_not_make_the_figures_look_fresher() -> None:
+    state = RelayState(OFFICE)
+    state.apply(parse(snapshot()))
+    before = state.updated_at
+    channels = {"/api/v1/notify/channels": {"channels": []}}
+    state.apply(parse(encode(OFFICE, 5, 0.0, snapshot=False, documents=channels)))
+    assert state.updated_at == before
+
+
 def test_the_signer_of_a_call_is_the_secret_that_verifies_it() -> None:
     body = b"{}"
     old, new = b"o" * 40, b"n" * 40
