@@ -41,6 +41,7 @@ _LEADER_RETRY_SECONDS = 5.0
 _BACKOFF = (0.5, 1.0, 2.0, 5.0)
 _DOCUMENTS_SECONDS = 60.0  # the notice documents, resent this often
 _KEEP_ANSWERS = timedelta(hours=1)  # far longer than a relay keeps asking
+_FORGET_EVERY_SECONDS = 600.0
 _CHANGES_BOOKINGS = frozenset(
     {"/api/v1/reservations", "/api/v1/reservations/cancel", "/api/v1/reservations/change"}
 )
@@ -99,19 +100,21 @@ class RelayPuller:
 
     async def _pull_forever(self) -> None:
         failures = 0
-        documents_at = 0.0
+        documents_at = forgot_at = 0.0
         timeout = aiohttp.ClientTimeout(total=self._wait + 15)
         local = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self._app, client=("relay-pull", 0)),
+            transport=httpx.ASGITransport(
+                app=self._app, client=("relay-pull", 0), raise_app_exceptions=False
+            ),
             base_url="http://relay-pull",
             timeout=60,
         )
         async with aiohttp.ClientSession(timeout=timeout) as session, local:
             while True:
-                documents = None
-                if time.monotonic() - documents_at >= _DOCUMENTS_SECONDS:
-                    documents = await self._notice_documents(local)
                 try:
+                    documents = None
+                    if time.monotonic() - documents_at >= _DOCUMENTS_SECONDS:
+                        documents = await self._notice_documents(local)
                     reply = await self._call(session, "/pull", wait=self._wait, documents=documents)
                     if documents is not None:
                         documents_at = time.monotonic()
@@ -133,13 +136,20 @@ class RelayPuller:
                         # and is answered from the record.
                         await self._call(session, "/answer", answers=answers, documents=fresh)
                     failures = 0
-                except (aiohttp.ClientError, TimeoutError, PullRefused, ValueError) as exc:
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the relay, the network or the database: retry
+                    # (an unanswered request comes back after its lease)
                     failures += 1
                     self.failures += 1
                     logger.warning("relay pull: %s failed (%s)", self._base, type(exc).__name__)
                     await asyncio.sleep(_BACKOFF[min(failures, len(_BACKOFF)) - 1])
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self._record.forget, datetime.now(UTC) - _KEEP_ANSWERS)
+                if time.monotonic() - forgot_at >= _FORGET_EVERY_SECONDS:
+                    forgot_at = time.monotonic()
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(
+                            self._record.forget, datetime.now(UTC) - _KEEP_ANSWERS
+                        )
 
     async def _notice_documents(self, local: httpx.AsyncClient) -> dict[str, Any]:
         channels = (await local.get("/api/v1/notify/channels")).json()
