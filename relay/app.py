@@ -98,7 +98,10 @@ class Relay:
 
     async def bookings_open(self) -> bool:
         """Whether the queue server has pulled lately (on any linked relay)."""
-        pulled = await self.requests.last_pulled()
+        try:
+            pulled = await self.requests.last_pulled()
+        except self.requests.errors:  # Redis away: bookings wait until it is back
+            return False
         return pulled is not None and time.time() - pulled <= self.settings.pull_stale_seconds
 
     def online(self) -> bool:

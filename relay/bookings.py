@@ -127,11 +127,13 @@ async def submit(request: web.Request) -> web.Response:
         return unavailable()
     try:
         request_id = await relay.requests.submit(request.path, payload)
+        outcome = await relay.requests.wait_outcome(request_id, relay.settings.answer_wait_seconds)
     except RequestsFull:
         return _error(
             503, "busy", "too many requests are waiting; please try again", **{"Retry-After": "5"}
         )
-    outcome = await relay.requests.wait_outcome(request_id, relay.settings.answer_wait_seconds)
+    except relay.requests.errors:  # Redis away: not a trace, a 503
+        return unavailable()
     return _answer(outcome, request_id)
 
 
@@ -140,7 +142,12 @@ async def poll(request: web.Request) -> web.Response:
     request_id = request.match_info["request_id"]
     if not REQUEST_ID.match(request_id):
         return _error(404, "not_found", "no such request")
-    return _answer(await _relay(request).requests.outcome(request_id), request_id)
+    requests = _relay(request).requests
+    try:
+        outcome = await requests.outcome(request_id)
+    except requests.errors:
+        return unavailable()
+    return _answer(outcome, request_id)
 
 
 def _availability(request: web.Request) -> dict[str, Any] | None:

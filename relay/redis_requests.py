@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from relay.pull_protocol import Answer
 from relay.requests import Outcome, RequestLimits, RequestQueue, RequestsFull, new_request_id
@@ -34,6 +35,8 @@ return ids
 
 
 class RedisRequests(RequestQueue):
+    errors = (OSError, RedisError)
+
     def __init__(
         self,
         url: str,

@@ -58,6 +58,8 @@ class RequestQueue:
     limits: RequestLimits
     clock: Callable[[], float]
     poll_seconds = 0.1
+    #: What the storage raises when it is away (answered 503, never a trace).
+    errors: tuple[type[Exception], ...] = (OSError,)
 
     async def submit(self, path: str, body: Any) -> str:
         raise NotImplementedError

@@ -196,3 +196,11 @@ def test_during_a_rotation_the_reply_is_signed_with_the_secret_the_call_used() -
             assert answer.status_code == 200
             stamp, signature = answer.headers[TIMESTAMP_HEADER], answer.headers[SIGNATURE_HEADER]
             assert verify((secret,), stamp, signature, answer.content, time.time()) == secret
+
+
+@pytest.mark.slow
+def test_with_its_redis_away_the_relay_says_bookings_are_unavailable() -> None:
+    with relay_process(redis="redis://127.0.0.1:9/0") as relay:  # nothing listens there
+        assert error(book(relay)) == (503, "bookings_unavailable")
+        poll = f"{relay}/api/v1/relay-requests/some-request-id-0123456789"
+        assert error(httpx.get(poll)) == (503, "bookings_unavailable")
