@@ -55,13 +55,17 @@ def settled(base: str, response: httpx.Response, seconds: float = 60.0) -> httpx
 
 
 def open_slot(relay: str) -> tuple[str, str]:
-    """A day and a bookable slot start, as the relay's /reserve offers them."""
+    """A day with two bookable slots or more (late in the day, today may have one) and its
+    first bookable slot, as the relay's /reserve offers them."""
     days = httpx.get(f"{relay}/api/v1/reserve/procedures/mynumber/days").json()["days"]
-    day = next(d["date"] for d in days if not d["full"])
-    slots = httpx.get(
-        f"{relay}/api/v1/reserve/procedures/mynumber/slots", params={"date": day}
-    ).json()["slots"]
-    return day, next(s["start"] for s in slots if s["bookable"])
+    for day in (d["date"] for d in days if not d["full"]):
+        slots = httpx.get(
+            f"{relay}/api/v1/reserve/procedures/mynumber/slots", params={"date": day}
+        ).json()["slots"]
+        bookable = [s["start"] for s in slots if s["bookable"]]
+        if len(bookable) >= 2:
+            return day, bookable[0]
+    raise AssertionError("no day with two bookable slots")
 
 
 def left(base: str, day: str, start: str) -> int:
