@@ -57,6 +57,10 @@ class ServerSettings(BaseSettings):
     relay_push_secret: str | None = None
     relay_push_secret_file: Path | None = None
     relay_snapshot_seconds: float = 60.0
+    # Bookings and notice subscriptions made on the relay: pulled by the pushing process
+    # (queue_server/api/relay_pull.py), with a long poll of this many seconds.
+    relay_pull: bool = True
+    relay_pull_wait_seconds: float = Field(default=20.0, gt=0, le=25)
     # E-mail reminders of visit reservations ("tomorrow at 10:30"), sent from this local hour
     # the day before: smtp://host:25, smtp+starttls://user:password@host:587, smtps://…:465.
     smtp_url: str | None = None

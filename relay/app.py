@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 import visitor_text
+from relay import bookings
 from relay.fanout import Client, Fanout
 from relay.protocol import (
     MAX_PUSH_BYTES,
@@ -33,6 +34,7 @@ from relay.protocol import (
     parse,
     verify,
 )
+from relay.requests import MemoryRequests, RequestLimits, RequestQueue
 from relay.state import Body, RelayState
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ _TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
 }
-_PAGES = {"/": "index.html", "/opendata/": "opendata.html"}
+_PAGES = {"/": "index.html", "/opendata/": "opendata.html", "/reserve": "reserve.html"}
 
 
 @dataclass
@@ -70,6 +72,12 @@ class RelaySettings:
     offline_after_seconds: float = 90.0  # no push for this long: pages show the offline state
     status_max_age: int = 2  # Cache-Control for the live JSON (a CDN may hold it this long)
     document_max_age: int = 60
+    # Residents' requests for the queue server to pull (relay/bookings.py, docs/relay.md).
+    requests: RequestLimits = field(default_factory=RequestLimits)
+    answer_wait_seconds: float = 3.0  # then 202 and the page polls
+    pull_stale_seconds: float = 45.0  # no pull for this long: bookings are unavailable
+    bookings_per_minute: int = 20  # POSTs per client address
+    trust_forwarded: bool = False  # take the address from our proxy's X-Forwarded-For
 
 
 def _iso(at: float | None) -> str | None:
@@ -84,6 +92,17 @@ class Relay:
         self.state = RelayState(settings.office_id)
         self.fanout = Fanout(settings.max_buffer)
         self.link: Any = None  # relay.redis_link.RedisLink when --redis is given
+        self.requests: RequestQueue = MemoryRequests(settings.requests)
+        self.limiter = bookings.AddressLimit(settings.bookings_per_minute)
+        self.availability_cache: tuple[str, Any] = ("", None)
+
+    async def bookings_open(self) -> bool:
+        """Whether the queue server has pulled lately (on any linked relay)."""
+        try:
+            pulled = await self.requests.last_pulled()
+        except self.requests.errors:  # Redis away: bookings wait until it is back
+            return False
+        return pulled is not None and time.time() - pulled <= self.settings.pull_stale_seconds
 
     def online(self) -> bool:
         age = self.state.age()
@@ -311,11 +330,14 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
         "/api/v1/congestion/typical",
         "/opendata/hourly.json",
         "/opendata/schema.json",
+        "/api/v1/notify/channels",
     ):
         app.router.add_get(path, document)
+    bookings.add_routes(app)
     app.router.add_get("/healthz", health)
     app.router.add_get("/", page)
     app.router.add_get("/opendata/", page)
+    app.router.add_get("/reserve", page)
     app.router.add_get("/t/{public_id}", page)
     app.router.add_get("/assets/texts/{lang}.json", texts)
     app.router.add_get("/assets/{path:.*}", asset)
@@ -326,9 +348,13 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
         tasks = [asyncio.create_task(_heartbeats(relay))]
         if settings.redis_url:
             from relay.redis_link import RedisLink
+            from relay.redis_requests import RedisRequests
 
             relay.link = RedisLink(settings.redis_url, settings.office_id, relay)
             await relay.link.start()
+            relay.requests = RedisRequests(
+                settings.redis_url, settings.office_id, settings.requests
+            )
         gc.collect()
         gc.freeze()  # long-lived objects out of the collector's full passes (fan-out p99)
         yield
@@ -336,6 +362,7 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
             task.cancel()
         if relay.link is not None:
             await relay.link.stop()
+        await relay.requests.close()
         for client in list(relay.fanout.clients):
             with contextlib.suppress(Exception):
                 await client.close()

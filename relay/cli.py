@@ -29,6 +29,7 @@ def _relay(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from relay.app import RelaySettings, create_relay_app
+    from relay.requests import RequestLimits
 
     try:
         secrets = read_secrets(args.secret_file)
@@ -48,6 +49,15 @@ def _relay(args: argparse.Namespace) -> int:
         redis_url=args.redis,
         heartbeat_seconds=args.heartbeat,
         offline_after_seconds=args.offline_after,
+        requests=RequestLimits(
+            capacity=args.max_requests,
+            lease_seconds=args.lease_seconds,
+            expire_seconds=args.request_expiry,
+        ),
+        answer_wait_seconds=args.answer_wait,
+        pull_stale_seconds=args.pull_stale,
+        bookings_per_minute=args.bookings_per_minute,
+        trust_forwarded=args.trust_forwarded,
     )
     print(f"Madoguchi relay for {args.office} on http://{args.listen}", flush=True)
     web.run_app(create_relay_app(settings), host=host or "0.0.0.0", port=int(port), print=None)
@@ -72,5 +82,32 @@ def register(sub: Any) -> None:
         type=float,
         default=90.0,
         help="seconds without a push before pages show that updates have stopped",
+    )
+    # Residents' bookings and notice subscriptions, pulled by the queue server (docs/relay.md).
+    relay.add_argument(
+        "--max-requests", type=int, default=1000, help="requests waiting at most (then 503)"
+    )
+    relay.add_argument(
+        "--answer-wait", type=float, default=3.0, help="seconds to wait for an answer (then 202)"
+    )
+    relay.add_argument(
+        "--lease-seconds", type=float, default=15.0, help="re-offer a pulled, unanswered request"
+    )
+    relay.add_argument(
+        "--request-expiry", type=float, default=60.0, help="an unanswered request expires"
+    )
+    relay.add_argument(
+        "--pull-stale",
+        type=float,
+        default=45.0,
+        help="seconds without a pull before bookings are shown as unavailable",
+    )
+    relay.add_argument(
+        "--bookings-per-minute", type=int, default=20, help="booking POSTs per client address"
+    )
+    relay.add_argument(
+        "--trust-forwarded",
+        action="store_true",
+        help="behind our own proxy: take the client address from X-Forwarded-For",
     )
     relay.set_defaults(handler=_relay)

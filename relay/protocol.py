@@ -34,6 +34,8 @@ TIMESTAMP_HEADER = "X-Madoguchi-Timestamp"
 SIGNATURE_HEADER = "X-Madoguchi-Signature"
 MAX_SKEW_SECONDS = 300.0
 MAX_PUSH_BYTES = 4 * 1024 * 1024
+#: Every reservable procedure, its bookable days and each day's slots (docs/reservations.md).
+AVAILABILITY = "/api/v1/reserve/availability"
 #: The documents a push may carry: the public JSON the residents' pages read.
 DOCUMENTS = frozenset(
     {
@@ -42,6 +44,11 @@ DOCUMENTS = frozenset(
         "/api/v1/congestion/typical",
         "/opendata/hourly.json",
         "/opendata/schema.json",
+        # What /reserve and the notice form read: the queue server sends these too (see
+        # relay/pull_protocol.py); a snapshot keeps those it does not carry itself.
+        AVAILABILITY,
+        "/api/v1/notify/channels",
+        "/api/v1/notify/vapid-public-key",
     }
 )
 
@@ -64,8 +71,9 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
 
 def verify(
     secrets: Iterable[bytes], timestamp: str | None, signature: str | None, body: bytes, now: float
-) -> None:
-    """Raise `PushRefused` unless one of `secrets` signed `body` at a timestamp close to `now`."""
+) -> bytes:
+    """The one of `secrets` that signed `body` at a timestamp close to `now`; else raise
+    `PushRefused`."""
     if not timestamp or not signature:
         raise PushRefused(401, "unsigned", "the push carries no timestamp or signature")
     try:
@@ -74,8 +82,10 @@ def verify(
         raise PushRefused(401, "bad_signature", "the timestamp is not a number") from None
     if not abs(now - sent) <= MAX_SKEW_SECONDS:
         raise PushRefused(401, "stale", "the push's timestamp is too far from the relay's clock")
-    if not any(hmac.compare_digest(sign(s, timestamp, body), signature) for s in secrets):
-        raise PushRefused(401, "bad_signature", "the signature matches no configured secret")
+    for secret in secrets:
+        if hmac.compare_digest(sign(secret, timestamp, body), signature):
+            return secret
+    raise PushRefused(401, "bad_signature", "the signature matches no configured secret")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from typing import Any
 
 from relay.protocol import Push, PushRefused
 
+#: Documents the queue server sends with its pulls rather than its snapshots: a snapshot keeps them.
+PULLED_DOCUMENTS = frozenset({"/api/v1/notify/channels", "/api/v1/notify/vapid-public-key"})
+
 
 @dataclass(frozen=True)
 class Body:
@@ -74,7 +77,7 @@ class RelayState:
             self.seq = push.seq
             self.events.clear()
             self.tickets = {}
-            self.documents = {}
+            self.documents = {p: d for p, d in self.documents.items() if p in PULLED_DOCUMENTS}
             self.status_seq = 0
         else:
             new = [(seq, text) for seq, text in push.events if seq > self.seq]
@@ -97,8 +100,10 @@ class RelayState:
             self.status_seq = push.status_seq
             self.status = Body.of_text(status)
             messages.append(self.state_message("snapshot" if push.snapshot else "status"))
-        self.updated_at = time.time()
-        self.updated_monotonic = time.monotonic()
+        if push.snapshot or push.events or push.status is not None:
+            # Documents alone (sent with the pull) say nothing about how fresh the figures are.
+            self.updated_at = time.time()
+            self.updated_monotonic = time.monotonic()
         self.pushes += 1
         return messages
 

@@ -299,3 +299,17 @@ notice_subscriptions = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Residents' requests pulled from the relay (docs/relay.md), by the relay's request id: each is
+# processed once even when it is pulled again because its answer was lost. The answer (it may
+# hold a booking's codes) is deleted an hour later; the request's own body is never stored.
+relay_requests = Table(
+    "relay_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("office_id", String(40), ForeignKey("offices.id"), nullable=False),
+    Column("path", String(80), nullable=False),
+    Column("status", Integer),
+    Column("answer", Text),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+)

@@ -44,6 +44,7 @@ from queue_server.api.guard import SocketGuard
 from queue_server.api.headers import SecurityHeaders
 from queue_server.api.limits import BodyLimit, ClientRateLimit
 from queue_server.api.realtime import Hub
+from queue_server.api.relay_pull import RelayPuller
 from queue_server.api.relay_push import RelayPusher
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.estimate import WaitEstimator, forward_estimate
@@ -202,7 +203,7 @@ def create_app(
             if senders
             else None
         )
-        pusher = None
+        pusher = puller = None
         if settings.relay_push_url:
             secret = settings.relay_secret()
             if not secret:
@@ -212,6 +213,16 @@ def create_app(
                     container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
                 ).run()
             )
+            if settings.relay_pull:
+                puller = asyncio.create_task(
+                    RelayPuller(
+                        container,
+                        app,
+                        settings.relay_push_url,
+                        secret,
+                        settings.relay_pull_wait_seconds,
+                    ).run()
+                )
         try:
             yield
         finally:
@@ -219,10 +230,11 @@ def create_app(
                 notifier.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await notifier
-            if pusher is not None:
-                pusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pusher
+            for task in (pusher, puller):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             closer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await closer

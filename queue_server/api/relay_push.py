@@ -26,8 +26,9 @@ from queue_server.api.console import statistics
 from queue_server.api.opendata import SCHEMA, hourly_document
 from queue_server.api.pages import lamp_config
 from queue_server.api.realtime import OTHERS, Hub
+from queue_server.api.relay_pull import reservation_availability
 from queue_server.service.jsonable import jsonable
-from relay.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER, encode, sign
+from relay.protocol import AVAILABILITY, SIGNATURE_HEADER, TIMESTAMP_HEADER, encode, sign
 
 if TYPE_CHECKING:
     from queue_server.api.deps import Container
@@ -50,6 +51,7 @@ def public_documents(c: Container) -> dict[str, Any]:
         "/api/v1/congestion/typical": statistics(c).typical(today),
         "/opendata/hourly.json": jsonable(hourly_document(c), c.service.zone),
         "/opendata/schema.json": SCHEMA,
+        AVAILABILITY: reservation_availability(c),  # /reserve on the relay
     }
 
 

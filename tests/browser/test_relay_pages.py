@@ -4,6 +4,7 @@ the queue server's pushes stop), and the languages an office offers."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +77,48 @@ def test_an_office_offering_japanese_and_english_offers_those_only(
         expect(options).to_have_count(2)
         assert options.evaluate_all("all => all.map(o => o.value)") == ["ja", "en"]
         expect(page.locator("html")).to_have_attribute("lang", "ja")
+
+
+@pytest.mark.slow
+def test_reserve_on_the_relay_books_a_visit_and_says_when_bookings_are_unavailable(
+    phone: BrowserContext, tmp_path: Path
+) -> None:
+    from test_reserve_page import book_through_the_steps
+
+    import visitor_text
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine, _ = prepare(url, SystemClock())
+    engine.dispose()
+    # --answer-wait 0: every request answers 202 first, so the page's polling is what books.
+    options = ("--answer-wait", "0", "--pull-stale", "3")
+    with relay_process(options=options) as relay:
+        pulling = {
+            "relay_push_url": relay,
+            "relay_push_secret": RELAY_SECRET,
+            "secret_key": "relay-browser-test-secret-0123456789",
+        }
+        with server_process(url, **pulling) as server:
+            page = phone.new_page()
+            elsewhere: list[str] = []
+            page.on(
+                "request",
+                lambda r: elsewhere.append(r.url) if not r.url.startswith(relay) else None,
+            )
+            deadline = time.monotonic() + 20
+            while httpx.get(f"{relay}/api/v1/reserve/procedures").status_code != 200:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            page.goto(f"{relay}/reserve?lang=en")
+            short = book_through_the_steps(page, "en")
+            assert elsewhere == []
+            found = httpx.get(f"{server}/api/v1/reserve/procedures/mynumber/days").json()
+            assert found["days"]  # the queue server still answers directly, too
+            lookup = httpx.post(f"{server}/api/v1/reservations/lookup", json={"code": short})
+            assert lookup.json()["reservation"]["state"] == "booked"  # booked on the inside
+        # The queue server stopped pulling: the page says so in the visitor's language.
+        time.sleep(3.5)
+        page.goto(f"{relay}/reserve?lang=ja")
+        expect(page.locator("#message")).to_have_text(
+            visitor_text.text("ja", "reserve.unavailable"), timeout=10_000
+        )

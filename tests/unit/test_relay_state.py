@@ -111,3 +111,32 @@ def test_an_older_snapshot_never_takes_the_streams_back() -> None:
     state.apply(parse(snapshot(seq=9, waiting=2)))
     assert state.apply(parse(snapshot(seq=7, waiting=8))) == []
     assert state.seq == 9 and json.loads(state.status.data)["categories"][0]["waiting"] == 2
+
+
+def test_a_snapshot_keeps_the_documents_that_come_with_the_pull_only() -> None:
+    state = RelayState(OFFICE)
+    state.apply(parse(snapshot()))
+    pulled = {
+        "/api/v1/notify/channels": {"channels": ["email"]},
+        "/api/v1/reserve/availability": {"procedures": []},
+    }
+    state.apply(parse(encode(OFFICE, 5, 0.0, snapshot=False, documents=pulled)))
+    state.apply(parse(snapshot(seq=6)))
+    # The channels come only with pulls: kept. Availability comes with snapshots: replaced.
+    assert set(state.documents) == {"/api/v1/office", "/api/v1/notify/channels"}
+    assert json.loads(state.documents["/api/v1/notify/channels"].data) == {"channels": ["email"]}
+
+
+def test_documents_alone_do_not_make_the_figures_look_fresher() -> None:
+    state = RelayState(OFFICE)
+    state.apply(parse(snapshot()))
+    before = state.updated_at
+    channels = {"/api/v1/notify/channels": {"channels": []}}
+    state.apply(parse(encode(OFFICE, 5, 0.0, snapshot=False, documents=channels)))
+    assert state.updated_at == before
+
+
+def test_the_signer_of_a_call_is_the_secret_that_verifies_it() -> None:
+    body = b"{}"
+    old, new = b"o" * 40, b"n" * 40
+    assert verify([old, new], "1000.0", sign(new, "1000.0", body), body, 1000.0) == new

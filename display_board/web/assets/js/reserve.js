@@ -3,6 +3,7 @@
 // cookies: the code is the key. Every sentence comes from visitor_text ([reserve]).
 import { api, ApiError, el, fill, nameIn } from "./common.js";
 import { languagePicker, pickLanguage } from "./i18n.js";
+import { relayProblem, send } from "./relay_request.js";
 import { loadTexts, t as tr } from "./texts.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,7 +49,7 @@ function choice(label, left, { disabled = false, pressed = false, onclick }) {
 function renderProcedures() {
   fill($("procedures"), procedures.map((p) => choice(nameIn(p.names, lang), t("minutes_slot", { n: p.slot_minutes }), {
     pressed: state.procedure === p.id,
-    onclick: () => { state.procedure = p.id; state.mode = "book"; loadDays(); },
+    onclick: () => { state.procedure = p.id; state.mode = "book"; loadDays().catch((e) => say(failure(e))); },
   })));
 }
 
@@ -62,7 +63,7 @@ async function loadDays() {
     fill($("days"), answer.days.map((d) => choice(dayLabel(d.date), d.full ? t("full") : t("left", { n: d.left }), {
       disabled: d.full,
       pressed: state.day === d.date,
-      onclick: () => { state.day = d.date; loadSlots(); },
+      onclick: () => { state.day = d.date; loadSlots().catch((e) => say(failure(e))); },
     })));
   }
   show("day");
@@ -95,6 +96,8 @@ function toContact() {
 }
 
 function failure(error) {
+  const relayed = relayProblem(error);
+  if (relayed) return t(relayed);
   if (error instanceof ApiError) {
     const known = {
       slot_full: "slot_full", slot_unavailable: "slot_unavailable", reservation_not_found: "not_found",
@@ -106,6 +109,9 @@ function failure(error) {
   return t("failed");
 }
 
+// Through the relay an answer may take a moment: say that it is on its way.
+const waitingNote = { onWaiting: () => say(t("waiting"), true) };
+
 async function submit() {
   const button = $("book");
   button.disabled = true;
@@ -113,15 +119,15 @@ async function submit() {
   try {
     let answer;
     if (state.mode === "change") {
-      answer = await api("/api/v1/reservations/change", { method: "POST", body: { code: state.code, start: state.slot.start } });
+      answer = await send("/api/v1/reservations/change", { method: "POST", body: { code: state.code, start: state.slot.start } }, waitingNote);
       state.booking = answer.reservation;
       say(t("changed"), true);
     } else {
       const email = $("email").value.trim();
-      answer = await api("/api/v1/reservations", {
+      answer = await send("/api/v1/reservations", {
         method: "POST",
         body: { category_id: state.procedure, start: state.slot.start, language: lang, email: email || null },
-      });
+      }, waitingNote);
       state.booking = answer.reservation;
       state.code = answer.reservation.short_code;
       say("");
@@ -129,7 +135,7 @@ async function submit() {
     renderBooking();
   } catch (error) {
     say(failure(error));
-    if (error instanceof ApiError && error.code === "slot_full") loadSlots();
+    if (error instanceof ApiError && error.code === "slot_full") loadSlots().catch(() => {});
   } finally {
     button.disabled = false;
   }
@@ -164,7 +170,7 @@ async function lookUp() {
   const code = $("manage-code").value.trim();
   if (!code) return;
   try {
-    const answer = await api("/api/v1/reservations/lookup", { method: "POST", body: { code } });
+    const answer = await send("/api/v1/reservations/lookup", { method: "POST", body: { code } }, waitingNote);
     state.booking = answer.reservation;
     state.code = code;
     state.mode = "manage";
@@ -178,7 +184,7 @@ async function lookUp() {
 async function cancel() {
   if (!window.confirm(t("cancel_confirm"))) return;
   try {
-    const answer = await api("/api/v1/reservations/cancel", { method: "POST", body: { code: state.code } });
+    const answer = await send("/api/v1/reservations/cancel", { method: "POST", body: { code: state.code } }, waitingNote);
     state.booking = { ...answer.reservation, short_code: undefined };
     say(t("cancelled"), true);
     renderBooking();
@@ -225,8 +231,8 @@ async function setLanguage(chosen) {
   texts = await loadTexts(lang);
   renderTexts();
   // Lists carry translated words (dates, "left"): refresh the visible step.
-  if (!$("step-day").hidden) loadDays();
-  if (!$("step-slot").hidden) loadSlots();
+  if (!$("step-day").hidden) loadDays().catch((e) => say(failure(e)));
+  if (!$("step-slot").hidden) loadSlots().catch((e) => say(failure(e)));
 }
 
 async function main() {
@@ -242,7 +248,12 @@ async function main() {
   $("manage-code").addEventListener("keydown", (e) => { if (e.key === "Enter") lookUp(); });
   renderTexts();
   api("/api/v1/office").then((info) => { office = info; renderTexts(); }, () => {});
-  procedures = (await api("/api/v1/reserve/procedures")).procedures;
+  try {
+    procedures = (await api("/api/v1/reserve/procedures")).procedures;
+  } catch (error) {
+    say(failure(error)); // e.g. through a relay whose queue server is away: "unavailable"
+    return;
+  }
   renderTexts();
 }
 
