@@ -119,6 +119,13 @@ class _OfficeSection(_Model):
             _parse_range(text)
         return value
 
+    @field_validator("special_openings")
+    @classmethod
+    def _opening_hours(cls, value: dict[date, str]) -> dict[date, str]:
+        for text in value.values():
+            _parse_range(text)
+        return value
+
 
 class _ReservationSection(_Model):
     slot_minutes: int = Field(default=30, ge=5, le=240)
