@@ -146,6 +146,7 @@ def create_app(
         settings.public_base_url,
         slip_printer=EscposSlipPrinter(settings.data_dir),
         code_secret=settings.code_secret(),
+        retired_code_keys=settings.retired_code_keys(),
         renderer=ReportlabRequestRenderer(),
         preapplication_days=settings.preapplication_days,
         estimator=ESTIMATORS[settings.estimator],

@@ -16,6 +16,7 @@ from queue_server.domain.codes import (
     CodeExpired,
     CodeUnknown,
     CodeUsed,
+    RetiredKey,
     VisitCode,
     fingerprint,
     make_code,
@@ -46,6 +47,7 @@ class Issuing(Reserving, Reads):
 
     # Set by `QueueService`.
     _code_secret: bytes | None
+    _retired_code_keys: tuple[RetiredKey, ...]
     _renderer: RequestRenderer | None
     _preapplication_days: int
 
@@ -67,7 +69,7 @@ class Issuing(Reserving, Reads):
     def _valid_code(self, store: CodeStore, office: Office, now: datetime, text: str) -> VisitCode:
         if self._code_secret is None:
             raise CodeUnknown("this server does not accept codes")
-        code = read_code(self._code_secret, text, now)
+        code = read_code(self._code_secret, text, now, self._retired_code_keys)
         try:
             office.category(code.category_id)
         except NotFound:
