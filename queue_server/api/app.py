@@ -204,11 +204,11 @@ def create_app(
             secret = settings.relay_secret()
             if not secret:
                 raise RuntimeError("MADOGUCHI_RELAY_PUSH_URL is set without a push secret")
-            pusher = asyncio.create_task(
-                RelayPusher(
-                    container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
-                ).run()
+            relay = RelayPusher(
+                container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
             )
+            app.state.metrics.relay = relay  # its counters in /metrics
+            pusher = asyncio.create_task(relay.run())
         try:
             yield
         finally:

@@ -159,7 +159,11 @@ class Issuing(Reserving, Reads):
                 store.save_reservation(booking)
             if prefilled is not None:
                 store.attach(ticket, "request", prefilled, now)
-            self._emit(store, office, now, "ticket.issued", ticket=ticket)
+            # The estimate the slip shows, kept in the event so the error can be measured when
+            # the ticket is called (staff channels only: details never reach public ones).
+            shown = self.state().figure(category.id, ahead)[0]
+            detail = None if shown is None else {"estimated_wait_minutes": shown}
+            self._emit(store, office, now, "ticket.issued", ticket=ticket, detail=detail)
             return office, ticket, ahead
 
         def answer(written: tuple[Office, Ticket, int]) -> TicketView:
