@@ -42,7 +42,9 @@ def _change(args: argparse.Namespace, action: str, edit: Any) -> int:
 def _open_day(args: argparse.Namespace) -> int:
     from queue_server.adapters.office_edit import open_day
 
-    return _change(args, "office.day_opened", open_day(args.date, args.hours, args.note or ""))
+    procedures = [p.strip() for p in (args.procedures or "").split(",") if p.strip()]
+    edit = open_day(args.date, args.hours, args.note or "", procedures)
+    return _change(args, "office.day_opened", edit)
 
 
 def _close_day(args: argparse.Namespace) -> int:
@@ -89,7 +91,9 @@ def calendar_lines(office: Any, year: int) -> list[str]:
     while day.year == year:
         label = f"{day.isoformat()} ({_WEEKDAYS_JA[day.weekday()]})"
         if day in calendar.special_openings:
-            lines.append(f"{label}  open    {calendar.special_openings[day]}  休日開庁")
+            only = calendar.special_procedures.get(day)
+            offered = f" ({', '.join(only)})" if only else ""
+            lines.append(f"{label}  open    {calendar.special_openings[day]}  休日開庁{offered}")
         else:
             reason = calendar.closed_reason(day)
             regular = day.weekday() in calendar.weekly_hours
@@ -133,6 +137,9 @@ def register(sub: Any) -> None:
     )
     opening.add_argument("date", type=_day)
     opening.add_argument("--hours", required=True, help="e.g. 09:00-12:00")
+    opening.add_argument(
+        "--procedures", help="only these procedures take visitors, e.g. moving,mynumber"
+    )
     opening.add_argument("--note", help="a comment kept beside the entry in the office file")
     opening.set_defaults(handler=_open_day)
     closing = calendar.add_parser("close-day", parents=[common], help="close on a date")

@@ -88,17 +88,24 @@ def _drop(table: Table, day: date) -> None:
             del table[key]
 
 
-def open_day(day: date, hours: str, why: str = "") -> Edit:
-    """A 休日開庁 day: open on `day` with `hours` (it stops being a closed date if it was one)."""
+def open_day(day: date, hours: str, why: str = "", procedures: list[str] | None = None) -> Edit:
+    """A 休日開庁 day: open on `day` with `hours`, for every procedure or only `procedures`
+    (the day stops being a closed date if it was one)."""
 
     def edit(document: tomlkit.TOMLDocument) -> str:
         _drop(_table(document, "closed_dates"), day)
         openings = _table(document, "special_openings")
         _drop(openings, day)
-        openings[_date_key(day)] = hours
+        if procedures:
+            entry = tomlkit.inline_table()
+            entry.update({"hours": hours, "procedures": procedures})
+            openings[_date_key(day)] = entry
+        else:
+            openings[_date_key(day)] = hours
         if why:
             openings[day.isoformat()].comment(why)
-        return f"open {day.isoformat()} {hours}"
+        only = f" procedures={','.join(procedures)}" if procedures else ""
+        return f"open {day.isoformat()} {hours}{only}"
 
     return edit
 

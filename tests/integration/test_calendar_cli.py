@@ -124,6 +124,27 @@ class TestDaysChangedOnTheCommandLine:
             "office=shirakawa-shimin open 2026-11-29 09:00-12:00",
         )
 
+    def test_a_special_opening_for_some_procedures_only(self, running) -> None:
+        client, tokens, clock, db, url = running
+        clock.set(datetime(2026, 11, 29, 10, 0, tzinfo=TOKYO))  # a Sunday
+        opened = madoguchi(
+            "calendar", "open-day", "2026-11-29", "--hours", "09:00-12:00",
+            "--procedures", "moving,koseki", *db,
+        )  # fmt: skip
+        assert opened.returncode == 0, opened.stderr
+        assert issue(client, tokens, "moving")["status"] == 201
+        assert issue(client, tokens, "koseki")["status"] == 201
+        assert issue(client, tokens, "certificates")["error"]["code"] == "office_closed"
+        source = office_source(url)
+        assert '"2026-11-29" = {hours = "09:00-12:00", procedures = ["moving", "koseki"]}' in source
+        shown = madoguchi("calendar", "show", "--year", "2026", *db).stdout.splitlines()
+        assert "2026-11-29 (日)  open    09:00-12:00  休日開庁 (moving, koseki)" in shown
+        unknown = madoguchi(
+            "calendar", "open-day", "2026-11-29", "--hours", "09:00-12:00",
+            "--procedures", "passports", *db,
+        )  # fmt: skip
+        assert unknown.returncode == 2 and "unknown procedure(s): passports" in unknown.stderr
+
     def test_a_mistake_changes_nothing(self, running) -> None:
         *_, db, url = running
         before = office_source(url)
