@@ -119,7 +119,9 @@ OLD_SECRET = "old-relay-secret-0123456789abcdef0123456789"
 
 
 class TestRelaySecret:
-    def test_three_steps_without_a_refused_push(self, sqlite_url: str, tmp_path: Path) -> None:
+    def test_three_steps_leave_the_relay_accepting_only_the_new_secret(
+        self, sqlite_url: str, tmp_path: Path
+    ) -> None:
         ours = tmp_path / "relay-push-secret"
         ours.write_text(OLD_SECRET + "\n")
         theirs = tmp_path / "relay-secrets"
