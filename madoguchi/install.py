@@ -17,7 +17,8 @@ from typing import Any
 
 _UNIT = """\
 # {what}: full screen under cage on tty1, started at boot, restarted after a crash.
-# Install: apt-get install cage; adduser --disabled-password {user}; copy this file to
+# Install: apt-get install cage xwayland (cage does not start without Xwayland);
+# adduser --disabled-password {user}; copy this file to
 # /etc/systemd/system/, {env_file_name} to /etc/madoguchi/ (mode 0600, owner {user}), then
 #   systemctl daemon-reload && systemctl enable --now {name}
 [Unit]
@@ -38,7 +39,7 @@ StandardOutput=journal
 StandardError=journal
 UtmpIdentifier=tty1
 EnvironmentFile=-/etc/madoguchi/{env_file_name}
-Environment=XDG_SESSION_TYPE=wayland QT_QPA_PLATFORM=wayland
+{environment}\
 # cage shows this one program and nothing else; without -s there is no switching to a console.
 ExecStart={cage} -d -- {command}
 Restart=always
@@ -76,7 +77,12 @@ SUBSYSTEM=="video4linux", {perm}
 
 def _files(args: argparse.Namespace, role: str) -> dict[str, str]:
     executable = args.executable
+    # The kiosk (Qt) is a Wayland client of cage. The board's Chromium runs through cage's
+    # Xwayland: with XDG_SESSION_TYPE=wayland it picks its Wayland backend, which under
+    # headless cage never loaded the page (tests/integration/test_units_under_cage.py).
+    environment = ""
     if role == "kiosk":
+        environment = "Environment=XDG_SESSION_TYPE=wayland QT_QPA_PLATFORM=wayland\n"
         what = "Madoguchi kiosk"
         command = f"{executable} kiosk --fullscreen"
         env = (
@@ -102,6 +108,7 @@ def _files(args: argparse.Namespace, role: str) -> dict[str, str]:
             cage=args.cage,
             command=command,
             role=role,
+            environment=environment,
         ),
         f"{role}.env": env,
     }

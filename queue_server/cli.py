@@ -188,6 +188,10 @@ def _devices_add(args: argparse.Namespace) -> int:
     except DomainError as exc:
         return _fail(exc.message)
     _audit(args, "device.added", device=device.name, detail=f"kind={device.kind}")
+    if args.server:
+        print(f"on the {device.kind} PC, write its service files and put the token below in")
+        print(f"/etc/madoguchi/{device.kind}.env (MADOGUCHI_{device.kind.upper()}_TOKEN=...):")
+        print(f"  madoguchi install-{device.kind} --server {args.server} --write ./{device.name}")
     print(f"added {device.kind} {device.name}; its token (shown once):")
     print(token)
     return 0
@@ -365,6 +369,9 @@ def register(sub: Any) -> None:
     )
     add_device.add_argument("name")
     add_device.add_argument("--kind", choices=["kiosk", "board"], required=True)
+    add_device.add_argument(
+        "--server", help="the server URL the device uses: also print its install command"
+    )
     add_device.set_defaults(handler=_devices_add)
     revoke = devices.add_parser(
         "revoke", parents=[db_parent], help="revoke a device's token (open connections close)"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from queue_server.domain.codes import RetiredKey
 
 
 def default_data_dir() -> Path:
@@ -95,6 +98,15 @@ class ServerSettings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48), encoding="ascii")
         return path.read_text(encoding="ascii").strip().encode()
+
+    def retired_code_keys(self) -> tuple[RetiredKey, ...]:
+        """Keys that signed codes before `madoguchi rotate code-key`, each with its end; none
+        when the key is set in the environment (rotate it there, see docs/operations.md)."""
+        if self.secret_key:
+            return ()
+        from queue_server.adapters.code_keys import retired_keys
+
+        return retired_keys(self.data_dir)
 
     def private_data_dir(self) -> Path:
         """The data directory, readable by the server's user only (0700): it holds the

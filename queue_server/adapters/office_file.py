@@ -80,6 +80,11 @@ class _Names(_Model):
         return {lang: values[lang] for lang in LANGUAGES if values.get(lang)}
 
 
+class _SpecialOpening(_Model):
+    hours: str
+    procedures: list[Identifier] = Field(min_length=1)
+
+
 class _OfficeSection(_Model):
     id: Identifier
     names: _Names
@@ -91,7 +96,8 @@ class _OfficeSection(_Model):
     year_end_closure: bool = True
     hours: dict[str, str]
     closed_dates: dict[date, str] = Field(default_factory=dict)
-    special_openings: dict[date, str] = Field(default_factory=dict)
+    # "09:00-12:00", or {hours = "09:00-12:00", procedures = ["moving"]} for some procedures.
+    special_openings: dict[date, str | _SpecialOpening] = Field(default_factory=dict)
 
     @field_validator("languages")
     @classmethod
@@ -126,6 +132,15 @@ class _OfficeSection(_Model):
             if key not in _WEEKDAYS:
                 raise ValueError(f"{key!r} is not one of {', '.join(_WEEKDAYS)}")
             _parse_range(text)
+        return value
+
+    @field_validator("special_openings")
+    @classmethod
+    def _opening_hours(
+        cls, value: dict[date, str | _SpecialOpening]
+    ) -> dict[date, str | _SpecialOpening]:
+        for opening in value.values():
+            _parse_range(opening if isinstance(opening, str) else opening.hours)
         return value
 
 
@@ -257,6 +272,13 @@ class OfficeFile(_Model):
             missing = [lang for lang in self.office.languages if lang not in names]
             if missing:
                 raise ValueError(f"category {category.id!r} lacks names in: {', '.join(missing)}")
+        for day, opening in self.office.special_openings.items():
+            if isinstance(opening, _SpecialOpening):
+                unknown = [p for p in opening.procedures if p not in ids]
+                if unknown:
+                    raise ValueError(
+                        f"special opening {day} names unknown procedure(s): {', '.join(unknown)}"
+                    )
         counter_ids = [c.id for c in self.counters]
         if len(set(counter_ids)) != len(counter_ids):
             raise ValueError("counter ids must be unique")
@@ -309,7 +331,15 @@ def parse_office(raw: dict[str, Any]) -> Office:
         holiday_country=section.holidays,
         year_end_closure=section.year_end_closure,
         closed_dates=dict(section.closed_dates),
-        special_openings={d: _parse_range(v) for d, v in section.special_openings.items()},
+        special_openings={
+            d: _parse_range(v if isinstance(v, str) else v.hours)
+            for d, v in section.special_openings.items()
+        },
+        special_procedures={
+            d: tuple(v.procedures)
+            for d, v in section.special_openings.items()
+            if not isinstance(v, str)
+        },
     )
     categories = []
     for c in spec.categories:

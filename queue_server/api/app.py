@@ -152,6 +152,7 @@ def create_app(
         settings.public_base_url,
         slip_printer=EscposSlipPrinter(settings.data_dir),
         code_secret=settings.code_secret(),
+        retired_code_keys=settings.retired_code_keys(),
         renderer=ReportlabRequestRenderer(),
         preapplication_days=settings.preapplication_days,
         estimator=ESTIMATORS[settings.estimator],
@@ -208,11 +209,11 @@ def create_app(
             secret = settings.relay_secret()
             if not secret:
                 raise RuntimeError("MADOGUCHI_RELAY_PUSH_URL is set without a push secret")
-            pusher = asyncio.create_task(
-                RelayPusher(
-                    container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
-                ).run()
+            relay = RelayPusher(
+                container, hub, settings.relay_push_url, secret, settings.relay_snapshot_seconds
             )
+            app.state.metrics.relay = relay  # its counters in /metrics
+            pusher = asyncio.create_task(relay.run())
             if settings.relay_pull:
                 puller = asyncio.create_task(
                     RelayPuller(

@@ -22,9 +22,10 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Summary,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,11 +34,13 @@ from queue_server.api.errors import ApiError
 
 if TYPE_CHECKING:
     from queue_server.api.deps import Container
+    from queue_server.api.relay_push import RelayPusher
 
 router = APIRouter()
 _WAIT_BUCKETS = (60, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200)
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _TRACKED = 5000  # issued tickets remembered (by internal id) to measure their wait at the call
+_ERROR_BUCKETS = (60, 180, 300, 600, 900, 1200, 1800, 2700, 3600)
 
 
 def _at(event: dict[str, Any]) -> float | None:
@@ -97,6 +100,36 @@ class _StateCollector(Collector):
         yield counters
 
 
+class _RelayCollector(Collector):
+    """The relay pusher's counters, when this process pushes (one process holds the lock)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        relay = self._metrics.relay
+        if relay is None:
+            return
+        pushes = CounterMetricFamily(
+            "madoguchi_relay_pushes", "Pushes to the public relay", labels=["result"]
+        )
+        pushes.add_metric(["ok"], relay.pushes)
+        pushes.add_metric(["failed"], relay.failures)
+        yield pushes
+        resyncs = CounterMetricFamily(
+            "madoguchi_relay_snapshot_resyncs",
+            "Snapshots pushed to repair (the relay refused a delta, or events overflowed)",
+        )
+        resyncs.add_metric([], relay.resyncs)
+        yield resyncs
+        if relay.last_ok is not None:
+            last = GaugeMetricFamily(
+                "madoguchi_relay_last_success_timestamp_seconds", "Unix time of the last push OK"
+            )
+            last.add_metric([], relay.last_ok)
+            yield last
+
+
 class Metrics:
     """The app's registry and instruments; fed by the hub and an HTTP middleware."""
 
@@ -145,8 +178,24 @@ class Metrics:
             ["device", "part"],
             registry=r,
         )
+        self.estimate_error = Histogram(
+            "madoguchi_estimate_error_seconds",
+            "At the call: |wait estimated when the ticket was issued - actual wait|",
+            ["category"],
+            buckets=_ERROR_BUCKETS,
+            registry=r,
+        )
+        self.estimate_bias = Summary(
+            "madoguchi_estimate_bias_seconds",
+            "At the call: estimated - actual wait (sum/count > 0: estimates run long)",
+            ["category"],
+            registry=r,
+        )
+        self.relay: RelayPusher | None = None  # set when this app pushes to a relay
         r.register(_StateCollector(c))
-        self._issued_at: OrderedDict[int, tuple[str, float]] = OrderedDict()
+        r.register(_RelayCollector(self))
+        # id -> (category, issued at, estimated wait in seconds as shown, if any)
+        self._issued_at: OrderedDict[int, tuple[str, float, float | None]] = OrderedDict()
 
     def observe_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -157,14 +206,20 @@ class Metrics:
             self.delivery.observe(max(time.time() - at, 0.0))
         if kind == "ticket.issued" and ticket.get("id") is not None and at is not None:
             self.issued.labels(category).inc()
-            self._issued_at[int(ticket["id"])] = (category, at)
+            shown = (event.get("detail") or {}).get("estimated_wait_minutes")
+            estimate = float(shown) * 60 if isinstance(shown, int | float) else None
+            self._issued_at[int(ticket["id"])] = (category, at, estimate)
             while len(self._issued_at) > _TRACKED:
                 self._issued_at.popitem(last=False)
         elif kind == "ticket.called":
             self.calls.labels(category).inc()
             issued = self._issued_at.pop(int(ticket.get("id", -1)), None)
             if issued is not None and at is not None:
-                self.waits.labels(issued[0]).observe(max(at - issued[1], 0.0))
+                waited = max(at - issued[1], 0.0)
+                self.waits.labels(issued[0]).observe(waited)
+                if issued[2] is not None:
+                    self.estimate_error.labels(issued[0]).observe(abs(issued[2] - waited))
+                    self.estimate_bias.labels(issued[0]).observe(issued[2] - waited)
         elif kind in ("ticket.finished", "ticket.no_show", "ticket.cancelled"):
             self.outcomes.labels(kind.removeprefix("ticket.")).inc()
         elif kind == "device.health":

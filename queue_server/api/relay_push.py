@@ -82,6 +82,7 @@ class RelayPusher:
         self.pushes = 0
         self.failures = 0
         self.last_ok: float | None = None
+        self.resyncs = 0  # snapshots sent to repair: the relay refused a delta, or we lagged
 
     async def run(self) -> None:
         """Push while this process holds the push lock (one pusher among several processes)."""
@@ -99,6 +100,7 @@ class RelayPusher:
         last_snapshot = 0.0
         pending: list[tuple[int, str]] = []
         failures = 0
+        repairing = False
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             try:
@@ -113,7 +115,7 @@ class RelayPusher:
                         pending += [(s, t[OTHERS]) for kind, s, t in items if kind == "event"]
                     if subscription.overflowed or len(pending) > _MAX_PENDING:
                         subscription.overflowed = False
-                        need_snapshot = True
+                        need_snapshot = repairing = True
                     if time.monotonic() - last_snapshot >= self._snapshot_seconds:
                         need_snapshot = True
                     if need_snapshot:
@@ -128,9 +130,11 @@ class RelayPusher:
                         pending.clear()
                         if need_snapshot:
                             last_snapshot = time.monotonic()
-                        need_snapshot = False
+                            self.resyncs += repairing
+                        need_snapshot = repairing = False
                         continue
-                    need_snapshot = need_snapshot or answer in (409, 400, 401, 403)
+                    repairing = repairing or answer in (409, 400, 401, 403)
+                    need_snapshot = need_snapshot or repairing
                     failures += 1
                     await asyncio.sleep(_BACKOFF[min(failures, len(_BACKOFF)) - 1])
             finally:

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,14 @@ class VisitCode:
         return "reservation" if self.kind == "reservation" else "normal"
 
 
+@dataclass(frozen=True)
+class RetiredKey:
+    """A signing key replaced by a newer one, still verifying codes until `until` (aware)."""
+
+    secret: bytes
+    until: datetime
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -92,13 +101,17 @@ def make_code(secret: bytes, code: VisitCode) -> str:
     return f"{signed_part}.{_sign(secret, signed_part)}"
 
 
-def read_code(secret: bytes, text: str, now: datetime) -> VisitCode:
-    """Verify a scanned code: format, then signature, then expiry."""
+def read_code(
+    secret: bytes, text: str, now: datetime, retired: Sequence[RetiredKey] = ()
+) -> VisitCode:
+    """Verify a scanned code: format, then signature, then expiry. A code signed with a
+    `retired` key is still accepted until that key's `until` (after a key rotation)."""
     parts = text.strip().split(".")
     if not text.isascii() or len(parts) != 3 or parts[0] != PREFIX:
         raise CodeUnknown("this is not a Madoguchi code")
     signed_part = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(_sign(secret, signed_part), parts[2]):
+    keys = [secret, *(key.secret for key in retired if now < key.until)]
+    if not any(hmac.compare_digest(_sign(key, signed_part), parts[2]) for key in keys):
         raise CodeTampered("the code's signature does not match")
     try:
         body = json.loads(_unb64(parts[1]))

@@ -45,6 +45,13 @@ class Calendar:
     year_end_closure: bool = True  # 年末年始 12/29-1/3
     closed_dates: Mapping[date, str] = field(default_factory=dict)
     special_openings: Mapping[date, TimeRange] = field(default_factory=dict)  # 休日開庁
+    # The procedures a 休日開庁 day offers, when not all of them.
+    special_procedures: Mapping[date, tuple[str, ...]] = field(default_factory=dict)
+
+    def offers(self, day: date, category_id: str) -> bool:
+        """Whether `category_id` takes visitors on `day` when the office opens."""
+        only = self.special_procedures.get(day) if day in self.special_openings else None
+        return only is None or category_id in only
 
     def closed_reason(self, day: date) -> str | None:
         """Why the office is closed on `day` (Japanese), or None when it opens."""
@@ -202,7 +209,7 @@ class Office:
         """Why a ticket for `category` cannot be issued at `moment`, or None (caps aside)."""
         local = self.local(moment)
         hours = self.calendar.hours_on(local.date())
-        if hours is None:
+        if hours is None or not self.calendar.offers(local.date(), category.id):
             return "closed_day"
         now = local.time().replace(tzinfo=None)
         if now not in hours:

@@ -133,6 +133,8 @@ def slots_on(office: Office, category: Category, day: date) -> list[Slot]:
         return []
     if day in office.calendar.special_openings and not rule.on_special_openings:
         return []
+    if not office.calendar.offers(day, category.id):
+        return []
     spans = [hours] if not rule.hours else [_intersect(hours, r) for r in rule.hours]
     last = _minutes(category.last_reception) if category.last_reception else 24 * 60
     out: list[Slot] = []

@@ -16,6 +16,7 @@ from queue_server.domain.codes import (
     CodeExpired,
     CodeUnknown,
     CodeUsed,
+    RetiredKey,
     VisitCode,
     fingerprint,
     make_code,
@@ -46,6 +47,7 @@ class Issuing(Reserving, Reads):
 
     # Set by `QueueService`.
     _code_secret: bytes | None
+    _retired_code_keys: tuple[RetiredKey, ...]
     _renderer: RequestRenderer | None
     _preapplication_days: int
 
@@ -67,7 +69,7 @@ class Issuing(Reserving, Reads):
     def _valid_code(self, store: CodeStore, office: Office, now: datetime, text: str) -> VisitCode:
         if self._code_secret is None:
             raise CodeUnknown("this server does not accept codes")
-        code = read_code(self._code_secret, text, now)
+        code = read_code(self._code_secret, text, now, self._retired_code_keys)
         try:
             office.category(code.category_id)
         except NotFound:
@@ -157,7 +159,11 @@ class Issuing(Reserving, Reads):
                 store.save_reservation(booking)
             if prefilled is not None:
                 store.attach(ticket, "request", prefilled, now)
-            self._emit(store, office, now, "ticket.issued", ticket=ticket)
+            # The estimate the slip shows, kept in the event so the error can be measured when
+            # the ticket is called (staff channels only: details never reach public ones).
+            shown = self.state().figure(category.id, ahead)[0]
+            detail = None if shown is None else {"estimated_wait_minutes": shown}
+            self._emit(store, office, now, "ticket.issued", ticket=ticket, detail=detail)
             return office, ticket, ahead
 
         def answer(written: tuple[Office, Ticket, int]) -> TicketView:

@@ -6,6 +6,9 @@ Each group lives in its own module (`issuing`, `calling`, `devices`, `reads`) ov
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from queue_server.domain.codes import RetiredKey
 from queue_server.domain.estimate import WaitEstimator
 from queue_server.domain.forecast import monte_carlo_estimate
 from queue_server.service.calling import Calling
@@ -33,12 +36,14 @@ class QueueService(Issuing, Calling, Devices, Notifying):
         estimator: WaitEstimator = monte_carlo_estimate,
         slip_printer: SlipPrinter | None = None,
         code_secret: bytes | None = None,
+        retired_code_keys: Sequence[RetiredKey] = (),
         renderer: RequestRenderer | None = None,
         preapplication_days: int = 7,
         tick_seconds: float = 30.0,
     ) -> None:
         super().__init__(stores, clock, parse_office, public_base_url, estimator, tick_seconds)
         self._code_secret = code_secret
+        self._retired_code_keys = tuple(retired_code_keys)
         self._renderer = renderer
         self._preapplication_days = preapplication_days
         self._slip_printer = slip_printer

@@ -102,6 +102,27 @@ class TestSlots:
         office = office_with(on_special_openings=False)
         assert slots_on(office, office.category("mynumber"), date(2027, 3, 28)) == []
 
+    def test_a_special_opening_for_some_procedures_has_no_slots_for_the_others(self) -> None:
+        sunday = date(2027, 3, 28)
+        raw = copy.deepcopy(RAW)
+        raw["office"]["special_openings"] = {
+            "2027-03-28": {"hours": "09:00-12:00", "procedures": ["moving"]}
+        }
+        office = parse_office(raw)
+        assert slots_on(office, office.category("mynumber"), sunday) == []
+        moving = office.category("moving")
+        assert office.reception_closed_reason(moving, at(sunday, 10)) is None
+        assert office.reception_closed_reason(MYNUMBER, at(sunday, 10)) == "closed_day"
+        assert office.calendar.offers(THURSDAY, "mynumber")  # other days are untouched
+
+    def test_a_special_opening_naming_an_unknown_procedure_is_refused(self) -> None:
+        raw = copy.deepcopy(RAW)
+        raw["office"]["special_openings"] = {
+            "2027-03-28": {"hours": "09:00-12:00", "procedures": ["passports"]}
+        }
+        with pytest.raises(InvalidConfiguration, match="unknown procedure"):
+            parse_office(raw)
+
     def test_last_reception_ends_the_slots(self) -> None:
         # mynumber's last reception is 16:30: a 16:30 slot would start after it.
         office = office_with(hours=["13:00-17:15"])
