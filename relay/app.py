@@ -367,5 +367,11 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
             with contextlib.suppress(Exception):
                 await client.close()
 
+    async def end_long_polls(app: web.Application) -> None:
+        # Runs before aiohttp waits for open handlers: a queue server's pull would otherwise
+        # hold the stop for its whole long poll.
+        relay.requests.closing = True
+
+    app.on_shutdown.append(end_long_polls)
     app.cleanup_ctx.append(lifecycle)
     return app

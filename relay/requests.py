@@ -60,6 +60,8 @@ class RequestQueue:
     poll_seconds = 0.1
     #: What the storage raises when it is away (answered 503, never a trace).
     errors: tuple[type[Exception], ...] = (OSError,)
+    #: Set when the relay stops: open long polls end at once instead of holding the shutdown.
+    closing = False
 
     async def submit(self, path: str, body: Any) -> str:
         raise NotImplementedError
@@ -97,7 +99,7 @@ class RequestQueue:
         nothing once `gone()` says the caller has left."""
         deadline = time.monotonic() + wait
         while True:
-            if gone():
+            if gone() or self.closing:
                 return []
             found = await self.lease_now(most)
             if found or time.monotonic() >= deadline:
