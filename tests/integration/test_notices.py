@@ -9,17 +9,15 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from support.server import Tokens, app_client, bearer, free_port
+from support.mail import Inbox, smtp_inbox
+from support.server import Tokens, app_client, bearer
 from tests_constants import OPEN_MOMENT, TOKYO
 
 from queue_server.adapters import tables as t
@@ -28,18 +26,6 @@ from queue_server.service.ports import FakeClock
 EMAIL = "resident@example.jp"
 LINE_USER = "U" + "0123456789abcdef" * 2
 LINE_TOKEN = "line-channel-token-for-tests"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
 
 
 class FakeLine(BaseHTTPRequestHandler):
@@ -74,12 +60,8 @@ class FakeLine(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture

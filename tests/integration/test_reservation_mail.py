@@ -6,15 +6,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from support.server import app_client, free_port
+from support.mail import Inbox, smtp_inbox
+from support.server import app_client
 from tests_constants import TOKYO
 
 from queue_server.adapters.smtp_mail import SmtpMailer
@@ -24,29 +23,10 @@ SECRET = "test-secret-for-reminders"
 EMAIL = "resident@example.jp"
 
 
-class Inbox:
-    """An SMTP handler that keeps what it gets; it can refuse the first few messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refuse > 0:
-            self.refuse -= 1
-            return "451 4.3.0 try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture
