@@ -241,6 +241,9 @@ def create_app(
         ClientRateLimit,
         preapplications_per_hour=settings.preapplications_per_hour,
         public_reads_per_minute=settings.public_reads_per_minute,
+        reservations_per_hour=settings.reservations_per_hour,
+        reservation_lookups_per_hour=settings.reservation_lookups_per_hour,
+        notices_per_hour=settings.notices_per_hour,
     )
     app.add_middleware(SecurityHeaders)  # outermost: the 413 answers get it too
     errors.install(app)

@@ -176,7 +176,7 @@ export class NotifyPanel {
 
 function failure(error) {
   if (error instanceof ApiError) {
-    if (error.status === 429) return "common.rate_limited";
+    if (error.code === "rate_limited") return "common.rate_limited";
     if (error.status === 404) return "public.not_found";
     if (error.status === 422) return "public.notify_address_invalid";
   }
