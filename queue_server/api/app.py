@@ -27,6 +27,7 @@ from queue_server.adapters.throttle import LoginThrottle
 from queue_server.adapters.web_push import WebPushNotifier, application_server_key, vapid_key
 from queue_server.api import (
     admin,
+    admin_reservations,
     apply,
     console,
     docs,
@@ -253,6 +254,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(admin_reservations.router)
     app.include_router(opendata.router)
     app.include_router(apply.router)
     app.include_router(reserve.router)

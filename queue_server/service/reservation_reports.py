@@ -114,3 +114,59 @@ class ReservationReports(ServiceCore):
                     }
                 )
         return out
+
+    def bookings_by_slot(self, first: date, last: date) -> list[dict[str, Any]]:
+        """Admin: every slot of the local dates [first, last] per procedure with its capacity
+        and bookings: taken (all but cancelled), checked in, no-show (also one past its grace
+        not yet closed), cancelled. Counts only: no contact data, no codes."""
+
+        def work(store: QueueStore, office: Office, now: datetime) -> list[dict[str, Any]]:
+            held = store.reservations_between(first, last)
+            rows: dict[tuple[date, str, datetime], dict[str, Any]] = {}
+
+            def row(day: date, category_id: str, start: datetime, minutes: int) -> dict[str, Any]:
+                key = (day, category_id, start)
+                if key not in rows:
+                    rows[key] = {
+                        "date": day,
+                        "category_id": category_id,
+                        "slot_start": start,
+                        "slot_end": start + timedelta(minutes=minutes),
+                        "capacity": 0,
+                        "booked": 0,
+                        "checked_in": 0,
+                        "no_show": 0,
+                        "cancelled": 0,
+                    }
+                return rows[key]
+
+            for category in office.categories:
+                if not category.reservable or category.reservation is None:
+                    continue
+                for offset in range((last - first).days + 1):
+                    day = first + timedelta(days=offset)
+                    for slot in slots_on(office, category, day):
+                        minutes = int((slot.end - slot.start).total_seconds() // 60)
+                        row(day, category.id, slot.start, minutes)["capacity"] = slot.capacity
+            known = {category.id: category for category in office.categories}
+            for r in held:
+                # A slot the rules no longer offer keeps its bookings in the report.
+                counted = row(r.business_date, r.category_id, r.slot_start, r.slot_minutes)
+                state = r.state
+                rules_of = known.get(r.category_id)
+                past_grace = rules_of is not None and is_no_show(
+                    rule_of(rules_of), r.slot_start, now
+                )
+                if state == ReservationState.BOOKED and past_grace:
+                    state = ReservationState.NO_SHOW
+                if state == ReservationState.CANCELLED:
+                    counted["cancelled"] += 1
+                    continue
+                counted["booked"] += 1
+                if state == ReservationState.CHECKED_IN:
+                    counted["checked_in"] += 1
+                elif state == ReservationState.NO_SHOW:
+                    counted["no_show"] += 1
+            return [rows[key] for key in sorted(rows)]
+
+        return self._read(work)
