@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import LiveServer, environment, start_live_server
+from browser_support import SCREENSHOTS, LiveServer, environment, start_live_server
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 from sqlalchemy import create_engine, select
 from support.mail import Inbox, smtp_inbox
@@ -111,6 +111,9 @@ class TestEmail:
         )
         page.get_by_label("Tell me when this many people or fewer are ahead").select_option("1")
         page.get_by_label("E-mail", exact=True).check()
+        if os.environ.get("MADOGUCHI_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "phone-ticket-notify.png"), full_page=True)
         page.get_by_label("E-mail address").fill(CANARY)
         page.get_by_role("button", name="Turn on notifications").click()
         expect(page.locator("#notify-status")).to_have_text(
