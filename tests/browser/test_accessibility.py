@@ -144,7 +144,7 @@ def test_admin_pages(context: BrowserContext, live: LiveServer, axe_script: Path
     check(page, axe_script, roving_tabs=True)
     # The tab list follows the WAI-ARIA pattern: arrow keys move between the tabs.
     current = "庁舎・手続き・窓口"
-    for name in ("端末・プリンター", "職員", "統計", "設定ファイル"):
+    for name in ("端末・プリンター", "職員", "予約", "統計", "設定ファイル"):
         page.get_by_role("tab", name=current).focus()
         page.keyboard.press("ArrowRight")
         tab = page.get_by_role("tab", name=name)
