@@ -151,6 +151,29 @@ class TestEmail:
         serve_next(live, "c7")
         page.close()
 
+    def test_too_many_requests_are_told_in_the_visitors_language(
+        self, phone: BrowserContext, live: LiveServer
+    ) -> None:
+        # The server's own 429 is tested in tests/integration/test_limits.py; here the page
+        # gets one and must say it in the visitor's words.
+        ticket = live.issue("tax")
+        page = open_ticket(phone, ticket)
+        body = {"error": {"code": "rate_limited", "message": "…", "retry_after": 60}}
+        page.route(
+            "**/api/v1/notify/subscribe",
+            lambda route: route.fulfill(status=429, json=body, headers={"Retry-After": "60"}),
+        )
+        page.get_by_label("言語 / Language").select_option("pt")
+        page.get_by_label("E-mail", exact=True).check()
+        page.get_by_label("Endereço de e-mail").fill("someone@example.jp")
+        page.get_by_role("button", name="Receber avisos").click()
+        expect(page.locator("#notify-message")).to_have_text(
+            "Muitas solicitações. Aguarde um momento e tente novamente."
+        )
+        expect(page.locator("#notify-active")).to_be_hidden()
+        live.post(f"/api/v1/tickets/{ticket['id']}/cancel", live.tokens.clerk)
+        page.close()
+
     def test_a_bad_address_is_refused_in_the_visitors_language(
         self, phone: BrowserContext, live: LiveServer
     ) -> None:
@@ -221,6 +244,7 @@ class TestWebPush:
         assert set(FakePushService.server_keys) == {server_key}
         assert FakePushService.received[0]["title"] == f"{mine['number']}: 1 people ahead of you"
         assert FakePushService.received[1]["title"].startswith(f"{mine['number']}: please come")
+        assert subscription["endpoint"] not in server_log(live)  # the push endpoint is personal
         serve_next(live, "c3")
         page.close()
 
