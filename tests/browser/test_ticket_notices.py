@@ -50,6 +50,10 @@ def live(
             MADOGUCHI_WEB_PUSH="true",
             MADOGUCHI_VAPID_SUBJECT=SUBJECT,
             MADOGUCHI_NOTICE_SECONDS="0.2",
+            # LINE is offered; its sends go nowhere (tests/integration/test_notices.py has a
+            # fake Messaging API): here only the page's choice and request are checked.
+            MADOGUCHI_LINE_CHANNEL_TOKEN="line-token-for-the-page-test",
+            MADOGUCHI_LINE_API_URL="http://127.0.0.1:9",
         ),
         start_live_server(f"sqlite:///{db}", data_dir) as server,
     ):
@@ -171,6 +175,30 @@ class TestEmail:
             "Muitas solicitações. Aguarde um momento e tente novamente."
         )
         expect(page.locator("#notify-active")).to_be_hidden()
+        live.post(f"/api/v1/tickets/{ticket['id']}/cancel", live.tokens.clerk)
+        page.close()
+
+    def test_line_is_offered_when_enabled_and_takes_a_line_user_id(
+        self, phone: BrowserContext, live: LiveServer
+    ) -> None:
+        ticket = live.issue("tax")
+        page = open_ticket(phone, ticket)
+        choices = page.locator("#notify-channels label").all_inner_texts()
+        assert choices == [
+            "On this screen (while this page is open)",
+            "Push notification on this device",
+            "E-mail",
+            "LINE",
+        ]
+        page.get_by_label("LINE", exact=True).check()
+        user = "U" + "0123456789abcdef" * 2
+        page.get_by_label("LINE user ID (shown by the city's LINE official account)").fill(user)
+        with page.expect_response("**/api/v1/notify/subscribe") as answer:
+            page.get_by_role("button", name="Turn on notifications").click()
+        assert answer.value.status == 201
+        assert answer.value.request.post_data_json["channel"] == "line"
+        expect(page.locator("#notify-status")).to_contain_text("(LINE)")
+        assert user not in server_log(live)
         live.post(f"/api/v1/tickets/{ticket['id']}/cancel", live.tokens.clerk)
         page.close()
 
