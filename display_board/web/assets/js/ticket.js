@@ -100,14 +100,21 @@ function maybeNotify() {
   if (ticket.state !== "issued" && ticket.state !== "called") $("notify-message").textContent = "";
 }
 
+let loads = 0;
+
 async function load() {
+  // Loads overlap (a status and an event close together): an older answer arriving last must
+  // not put back a state the page has already moved past.
+  const mine = ++loads;
   try {
-    ticket = (await api(`/api/v1/tickets/by-public-id/${encodeURIComponent(publicId)}`)).ticket;
+    const found = (await api(`/api/v1/tickets/by-public-id/${encodeURIComponent(publicId)}`)).ticket;
+    if (mine !== loads) return;
+    ticket = found;
     missing = false;
     render();
     maybeNotify();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
+    if (mine === loads && error instanceof ApiError && error.status === 404) {
       missing = true;
       ticket = null;
       document.body.dataset.state = "missing";
