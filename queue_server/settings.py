@@ -52,6 +52,11 @@ class ServerSettings(BaseSettings):
     # hour and anonymous reads of the public API per minute.
     preapplications_per_hour: int = Field(default=60, ge=1)
     public_reads_per_minute: int = Field(default=1200, ge=1)
+    # Per client address and hour: bookings, changes and cancellations; look-ups of a booking
+    # code; notice subscriptions and unsubscriptions (the page's and the messages' links).
+    reservations_per_hour: int = Field(default=60, ge=1)
+    reservation_lookups_per_hour: int = Field(default=300, ge=1)
+    notices_per_hour: int = Field(default=120, ge=1)
 
     secret_key: str | None = None
     # The internet-facing relay (docs/relay.md): where to push anonymised state, and the shared

@@ -25,7 +25,7 @@ class LineNotifier:
         self._url = api_url.rstrip("/") + "/v2/bot/message/push"
         self._timeout = timeout
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
         payload = {"to": to, "messages": [{"type": "text", "text": body[:5000]}]}
         request = urllib.request.Request(
             self._url,

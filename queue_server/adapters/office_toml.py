@@ -41,3 +41,49 @@ def dumps(data: Mapping[str, Any], header: str = "") -> str:
     for key, value in _clean(data, ()).items():
         document[key] = value
     return tomlkit.dumps(document)
+
+
+def _replace_items(table: Any, values: Mapping[str, Any]) -> None:
+    """Set `table` to `values` in place (None leaves a key out), so comments around it stay."""
+    for key in list(table.keys()):
+        if values.get(key) is None:
+            del table[key]
+    for key, value in values.items():
+        if value is not None:
+            table[key] = value
+
+
+def with_reservation_rule(
+    text: str, category_id: str, reservable: bool, section: Mapping[str, Any] | None
+) -> str:
+    """The office file `text` with one procedure's booking rule (`reservable` and its
+    `[categories.reservation]` table) replaced; everything else, comments too, stays."""
+    document = tomlkit.parse(text)
+    for category in document.get("categories", []):
+        if category.get("id") != category_id:
+            continue
+        category["reservable"] = reservable
+        if section is None:
+            if "reservation" in category:
+                del category["reservation"]
+        elif "reservation" in category:
+            _replace_items(category["reservation"], section)
+        else:
+            table = tomlkit.table()
+            _replace_items(table, section)
+            category["reservation"] = table
+        return tomlkit.dumps(document)
+    raise KeyError(category_id)
+
+
+def with_calendar(
+    text: str, closed_dates: Mapping[str, str], special_openings: Mapping[str, str]
+) -> str:
+    """The office file `text` with its closed dates and special openings (休日開庁) replaced."""
+    document = tomlkit.parse(text)
+    office = document.setdefault("office", tomlkit.table())
+    for key, values in (("closed_dates", closed_dates), ("special_openings", special_openings)):
+        if key not in office:
+            office[key] = tomlkit.table()
+        _replace_items(office[key], dict(sorted(values.items())))
+    return tomlkit.dumps(document)

@@ -25,11 +25,15 @@ class SmtpMailer:
         self._sender = sender
         self._timeout = timeout
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = to
         message["Subject"] = subject
+        if unsubscribe_url is not None:
+            # RFC 8058: mail programs offer "unsubscribe" and POST the one-click body to it.
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(body)
         context = ssl.create_default_context()
         client: smtplib.SMTP

@@ -46,7 +46,7 @@ class WebPushNotifier:
         self._subject = subject
         self._timeout = timeout
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
         subscription = json.loads(to)
         data = json.dumps({"title": subject, "body": body}, ensure_ascii=False)
         try:

@@ -6,6 +6,7 @@ or anything about a visitor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -20,8 +21,9 @@ from queue_server.adapters.office_toml import dumps
 from queue_server.adapters.offices import load_office, office_source
 from queue_server.adapters.sql_statistics import SqlStatistics
 from queue_server.api.console import statistics
-from queue_server.api.deps import AdminDep, ContainerDep
+from queue_server.api.deps import AdminDep, Caller, ContainerDep
 from queue_server.api.errors import ApiError
+from queue_server.domain.office import Office
 from queue_server.service.jsonable import jsonable
 from queue_server.service.statistics import GROUPINGS, csv_text
 
@@ -138,12 +140,8 @@ def rotate_device(c: ContainerDep, who: AdminDep, name: Name) -> JSONResponse:
 @router.get("/office.toml", response_class=PlainTextResponse)
 def office_file(c: ContainerDep, _: AdminDep) -> PlainTextResponse:
     """The office file as loaded now, to edit and upload again."""
-    raw = SqlStatistics(c.stores.engine, c.stores.office_id).office_config()
-    text = office_source(c.stores.engine, c.stores.office_id)
-    if text is None or parse_office_text(text) != raw:  # loaded before the text was kept
-        text = dumps(raw, header="Office file downloaded from the Madoguchi admin page.")
     return PlainTextResponse(
-        text,
+        current_office_text(c),
         media_type="application/toml; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{c.stores.office_id}.toml"'},
     )
@@ -160,6 +158,31 @@ async def upload_office(request: Request, c: ContainerDep, who: AdminDep) -> dic
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(422, "validation_error", "the office file is not UTF-8 text") from exc
+    office = await apply_office_text(
+        c,
+        who,
+        text,
+        "office.uploaded",
+        lambda o: f"categories={len(o.categories)} counters={len(o.counters)}",
+    )
+    return {"ok": True, "categories": len(office.categories), "counters": len(office.counters)}
+
+
+def current_office_text(c: ContainerDep) -> str:
+    """The office file as loaded now: the uploaded text, or one written from the config."""
+    raw = SqlStatistics(c.stores.engine, c.stores.office_id).office_config()
+    text = office_source(c.stores.engine, c.stores.office_id)
+    if text is None or parse_office_text(text) != raw:  # loaded before the text was kept
+        text = dumps(raw, header="Office file downloaded from the Madoguchi admin page.")
+    return text
+
+
+async def apply_office_text(
+    c: ContainerDep, who: Caller, text: str, action: str, detail: Callable[[Office], str]
+) -> Office:
+    """The one way an office changes from the admin page: validate the whole file (422 with
+    the field and the reason), keep the office id, load it (409 when live tickets use what it
+    removes), tell every screen, and write the audit log."""
     raw = parse_office_text(text)
     office = parse_office(raw)
     if office.id != c.stores.office_id:
@@ -170,12 +193,8 @@ async def upload_office(request: Request, c: ContainerDep, who: AdminDep) -> dic
         )
     await run_in_threadpool(load_office, c.stores.engine, raw, datetime.now(UTC), text)
     c.hub.changed()  # names, categories and counters shown everywhere come from the state
-    c.audit.record(
-        who.name,
-        "office.uploaded",
-        detail=f"categories={len(office.categories)} counters={len(office.counters)}",
-    )
-    return {"ok": True, "categories": len(office.categories), "counters": len(office.counters)}
+    c.audit.record(who.name, action, detail=detail(office))
+    return office
 
 
 def _dates(first: date | None, last: date | None, c: ContainerDep) -> tuple[date, date]:

@@ -27,6 +27,7 @@ from queue_server.adapters.throttle import LoginThrottle
 from queue_server.adapters.web_push import WebPushNotifier, application_server_key, vapid_key
 from queue_server.api import (
     admin,
+    admin_reservations,
     apply,
     console,
     docs,
@@ -258,6 +259,9 @@ def create_app(
         ClientRateLimit,
         preapplications_per_hour=settings.preapplications_per_hour,
         public_reads_per_minute=settings.public_reads_per_minute,
+        reservations_per_hour=settings.reservations_per_hour,
+        reservation_lookups_per_hour=settings.reservation_lookups_per_hour,
+        notices_per_hour=settings.notices_per_hour,
     )
     app.add_middleware(SecurityHeaders)  # outermost: the 413 answers get it too
     errors.install(app)
@@ -267,6 +271,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(admin_reservations.router)
     app.include_router(opendata.router)
     app.include_router(apply.router)
     app.include_router(reserve.router)

@@ -84,37 +84,58 @@ def _replay(first: list[Message], receive: Receive) -> Receive:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "too_large",
-                "message": f"the request body is larger than {limit} bytes",
-                "message_ja": "送信されたデータが大きすぎます。",
-            }
-        }
-    ).encode()
+    message = f"the request body is larger than {limit} bytes"
+    await _refuse(send, 413, "too_large", message, "送信されたデータが大きすぎます。")
+
+
+async def _refuse(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    message_ja: str,
+    headers: Sequence[tuple[bytes, bytes]] = ((b"connection", b"close"),),
+    **extra: int,
+) -> None:
+    """Answer with the error envelope before any route runs (413 and 429)."""
+    error = {"code": code, "message": message, "message_ja": message_ja, **extra}
+    body = json.dumps({"error": error}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
 
 
+#: Residents' writes by path (POST), each with its own budget.
+_WRITES = {
+    "/api/v1/preapplications": "preapplication",
+    "/api/v1/reservations": "reservation",
+    "/api/v1/reservations/change": "reservation",
+    "/api/v1/reservations/cancel": "reservation",
+    "/api/v1/reservations/lookup": "reservation_lookup",
+    "/api/v1/notify/subscribe": "notice",
+    "/api/v1/notify/unsubscribe": "notice",
+}
+
+
 class ClientRateLimit:
     """ASGI middleware: residents' requests per client address, in fixed windows (429).
 
-    Two budgets, generous because a city's residents may share one address (NAT, a mobile
-    carrier): pre-applications (each stores personal data for days) and anonymous reads of the
-    public API. Requests with a bearer token (staff, kiosks, boards) are not counted here. Counts
-    are per server process; behind a reverse proxy, run uvicorn with `--proxy-headers` so the
-    address is the resident's, not the proxy's.
+    Budgets, generous because a city's residents may share one address (NAT, a mobile
+    carrier): pre-applications (each stores personal data for days), bookings with their
+    changes and cancellations (each holds a place), look-ups of a booking code (guessing),
+    notice subscriptions and unsubscriptions (each may store an address and sends messages),
+    and anonymous reads of the public API. Requests with a bearer token (staff, kiosks, boards)
+    are not counted here. Counts are per server process; behind a reverse proxy, run uvicorn
+    with `--proxy-headers` so the address is the resident's, not the proxy's.
     """
 
     def __init__(
@@ -123,10 +144,16 @@ class ClientRateLimit:
         preapplications_per_hour: int,
         public_reads_per_minute: int,
         clock: Callable[[], float] = time.monotonic,
+        reservations_per_hour: int = 60,
+        reservation_lookups_per_hour: int = 300,
+        notices_per_hour: int = 120,
     ) -> None:
         self._app = app
         self._budgets = {
             "preapplication": (preapplications_per_hour, 3600.0),
+            "reservation": (reservations_per_hour, 3600.0),
+            "reservation_lookup": (reservation_lookups_per_hour, 3600.0),
+            "notice": (notices_per_hour, 3600.0),
             "public_read": (public_reads_per_minute, 60.0),
         }
         self._clock = clock
@@ -136,8 +163,10 @@ class ClientRateLimit:
         if any(name == b"authorization" for name, _ in scope["headers"]):
             return None
         path, method = scope["path"], scope["method"]
-        if method == "POST" and path == "/api/v1/preapplications":
-            return "preapplication"
+        if method == "POST" and path in _WRITES:
+            return _WRITES[path]
+        if path.startswith("/notify/unsubscribe/"):  # the link in the messages (GET or POST)
+            return "notice"
         if method in ("GET", "HEAD") and path.startswith("/api/v1/"):
             return "public_read"
         return None
@@ -168,24 +197,13 @@ class ClientRateLimit:
 
 
 async def _too_many(send: Send, seconds: int) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "rate_limited",
-                "message": f"too many requests from this address; try again in {seconds} s",
-                "message_ja": "アクセスが集中しています。しばらくしてからもう一度お試しください。",
-            }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(seconds).encode()),
-            ],
-        }
+    # The code is what pages translate (visitor catalogue `common.rate_limited`).
+    await _refuse(
+        send,
+        429,
+        "rate_limited",
+        f"too many requests from this address; try again in {seconds} s",
+        "アクセスが集中しています。しばらくしてからもう一度お試しください。",
+        headers=((b"retry-after", str(seconds).encode()),),
+        retry_after=seconds,
     )
-    await send({"type": "http.response.body", "body": body})

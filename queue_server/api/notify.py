@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 import visitor_text
 from queue_server.api.deps import ContainerDep
 from queue_server.api.errors import ApiError
+from queue_server.api.pages import PAGE_HEADERS
 from queue_server.domain.office import LANGUAGES
+from queue_server.service.reminding import REMINDER_TOKEN_PREFIX
 
 router = APIRouter()
 
@@ -71,11 +73,24 @@ def unsubscribe(c: ContainerDep, body: TokenBody) -> dict[str, Any]:
 
 @router.get("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
 def unsubscribe_link(c: ContainerDep, token: str) -> HTMLResponse:
-    """The link in every notice: one tap stops them (a second tap changes nothing)."""
+    """The link in every notice and reminder: one tap stops them (a second changes nothing)."""
     c.service.unsubscribe(token)
+    return _stopped_page(token)
+
+
+@router.post("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
+def unsubscribe_one_click(c: ContainerDep, token: str) -> HTMLResponse:
+    """RFC 8058 one-click: a mail program POSTs `List-Unsubscribe=One-Click` to the address in
+    the e-mail's `List-Unsubscribe` header. The body is not needed to act on."""
+    c.service.unsubscribe(token)
+    return _stopped_page(token)
+
+
+def _stopped_page(token: str) -> HTMLResponse:
+    key = "reminder_stopped" if token.startswith(REMINDER_TOKEN_PREFIX) else "notify_stopped"
     lines = "".join(
         f'<p lang="{"ja" if lang == "ja-easy" else lang}">'
-        f"{visitor_text.text(lang, 'reserve.notify_stopped')}</p>"
+        f"{visitor_text.text(lang, f'reserve.{key}')}</p>"
         for lang in ("ja", "en")
     )
     page = (
@@ -83,4 +98,4 @@ def unsubscribe_link(c: ContainerDep, token: str) -> HTMLResponse:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Madoguchi</title></head><body><main>{lines}</main></body></html>"
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})

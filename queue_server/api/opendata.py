@@ -55,6 +55,36 @@ SCHEMA: dict[str, Any] = {
         },
         {"name": "wait_median_minutes", "type": "number", "description": "median of the same"},
     ],
+    # The other data set: /opendata/reservations.json, slot occupancy of visit reservations.
+    "reservations": {
+        "title": "Madoguchi visit reservation slots (occupancy)",
+        "url": "/opendata/reservations.json",
+        "licence": LICENCE,
+        "document": [
+            {"name": "from", "type": "date", "description": "first local date (Asia/Tokyo)"},
+            {"name": "days", "type": "integer", "description": "number of days (1-92)"},
+            {"name": "slots", "type": "array", "description": "one object per slot, fields below"},
+        ],
+        "fields": [
+            {"name": "category_id", "type": "string", "description": "procedure id"},
+            {
+                "name": "start",
+                "type": "datetime",
+                "description": "slot start, ISO 8601 with the offset (+09:00)",
+            },
+            {"name": "end", "type": "datetime", "description": "slot end, the same"},
+            {
+                "name": "capacity",
+                "type": "integer",
+                "description": "places the slot takes (the office's share of counter time)",
+            },
+            {
+                "name": "booked",
+                "type": "integer",
+                "description": "places taken (booked or checked in); nothing about who",
+            },
+        ],
+    },
 }
 _MAX_DAYS = 92
 
@@ -131,7 +161,7 @@ def hourly_document(
 
 @router.get("/opendata/schema.json", tags=["open data"])
 def schema() -> dict[str, Any]:
-    """Field names, types and meanings of the hourly data."""
+    """Field names, types and meanings of the hourly data and of the reservation slots."""
     return SCHEMA
 
 

@@ -65,6 +65,18 @@ def ticket_page(public_id: str) -> HTMLResponse:
     return _page("ticket.html")
 
 
+@router.get("/sw.js", include_in_schema=False)
+def service_worker() -> Response:
+    """The ticket page's service worker (Web Push notices), served from the root so that it
+    may take any ticket page as its scope."""
+    headers = {
+        **_HEADERS,
+        "Content-Security-Policy": "default-src 'none'; connect-src 'self'",
+        "Service-Worker-Allowed": "/t/",
+    }
+    return FileResponse(ASSETS / "js" / "sw.js", media_type=_TYPES[".js"], headers=headers)
+
+
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)
 def board_page() -> HTMLResponse:
     return _page("board.html")

@@ -14,6 +14,7 @@ from queue_server.api import pages
 from queue_server.api.admin import _dates as admin_dates
 from queue_server.api.console import statistics
 from queue_server.api.deps import AdminDep, ClerkDep, ContainerDep
+from queue_server.api.opendata import LICENCE
 from queue_server.domain.office import LANGUAGES
 from queue_server.service.jsonable import jsonable
 from queue_server.service.statistics import VISITS
@@ -167,7 +168,9 @@ def occupancy(
 ) -> JSONResponse:
     """Reservation slots: capacity and places taken, per procedure (no personal data)."""
     data = jsonable(c.service.slot_occupancy(first, days), c.service.zone)
-    return JSONResponse(data, headers={"Cache-Control": "public, max-age=60"})
+    document = {**data, "licence": LICENCE, "schema": "/opendata/schema.json"}
+    headers = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+    return JSONResponse(document, headers=headers)
 
 
 # -- the phone page ----------------------------------------------------------------------------

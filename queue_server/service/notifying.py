@@ -27,13 +27,14 @@ from queue_server.domain.ticket import OPEN_STATES, Ticket
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage
 from queue_server.service.ports import Mailer, QueueStore
 from queue_server.service.reads import Reads
+from queue_server.service.reminding import REMINDER_TOKEN_PREFIX, Reminding
 
 logger = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _LINE_USER = re.compile(r"^U[0-9a-f]{32}$")
 
 
-class Notifying(Reads):
+class Notifying(Reminding, Reads):
     """Subscribe, unsubscribe and deliver ticket notices."""
 
     def subscribe(
@@ -79,7 +80,10 @@ class Notifying(Reads):
         return self._write(work)
 
     def unsubscribe(self, token: str) -> bool:
-        """One tap: the subscription is deleted (True), or there was none (False)."""
+        """One tap: the subscription is deleted (True), or there was none (False). A reminder
+        e-mail's token stops that booking's reminders instead."""
+        if token.startswith(REMINDER_TOKEN_PREFIX):
+            return self.stop_reminders(token)
         return self._write(lambda store, office, now: store.delete_subscription(token))
 
     def deliver_notices(self, senders: Mapping[str, Mailer]) -> int:
@@ -130,7 +134,12 @@ class Notifying(Reads):
         for subscription, notice in self._write(claim):
             subject, body = self._notice_text(subscription, notice)
             try:
-                senders[subscription.channel].send(subscription.address, subject, body)
+                senders[subscription.channel].send(
+                    subscription.address,
+                    subject,
+                    body,
+                    unsubscribe_url=self._unsubscribe_url(subscription.token),
+                )
             except Exception as exc:  # released: tried again on the next pass
                 logger.warning("notice not sent (%s); retried later", type(exc).__name__)
                 self._record(subscription, notice.key, failed=True)

@@ -247,9 +247,12 @@ class SlipPrinter(Protocol):
 
 
 class Mailer(Protocol):
-    """Sends one e-mail (reservation reminders); raises when the server does not take it."""
+    """Sends one message (an e-mail, a LINE message, a push); raises when it is not taken.
+    `unsubscribe_url` is the one-tap link that stops such messages (e-mail headers carry it)."""
 
-    def send(self, to: str, subject: str, body: str) -> None: ...
+    def send(
+        self, to: str, subject: str, body: str, unsubscribe_url: str | None = None
+    ) -> None: ...
 
 
 class RequestRenderer(Protocol):

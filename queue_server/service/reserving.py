@@ -17,11 +17,9 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import visitor_text
 from queue_server.domain.codes import PREFIX, CodeUnknown, CodeUsed, VisitCode, make_code, read_code
 from queue_server.domain.office import LANGUAGES, Category, Office
 from queue_server.domain.reservations import (
-    HOLDING_STATES,
     SHORT_CODE_ALPHABET,
     SHORT_CODE_LENGTH,
     Reservation,
@@ -32,18 +30,16 @@ from queue_server.domain.reservations import (
     check_bookable,
     check_in,
     check_in_window,
-    is_no_show,
     normalise_short_code,
     offers,
     rule_of,
-    slots_on,
 )
-from queue_server.service.core import InvalidRequest, ServiceCore, UnsupportedLanguage
-from queue_server.service.ports import Mailer, QueueStore, ReservationStore
+from queue_server.service.core import InvalidRequest, UnsupportedLanguage
+from queue_server.service.ports import QueueStore, ReservationStore
+from queue_server.service.reminding import Reminding
+from queue_server.service.reservation_reports import ReservationReports
 
 logger = logging.getLogger(__name__)
-#: How often a reminder is tried before it is given up.
-REMINDER_ATTEMPTS = 5
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -58,13 +54,6 @@ def code_hash(short_code: str) -> str:
     return hashlib.sha256(normalise_short_code(short_code).encode()).hexdigest()
 
 
-def _release_reminder(store: ReservationStore, reference: str) -> None:
-    reservation = store.reservation_by_reference(reference)
-    if reservation is not None:
-        reservation.reminder_sent_at = None
-        store.save_reservation(reservation)
-
-
 def looks_like_short_code(text: str) -> bool:
     """Whether `text` has the short code's shape (not a QR text, not anything else)."""
     raw = normalise_short_code(text).replace("-", "")
@@ -75,8 +64,8 @@ def _minutes_between(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
 
-class Reserving(ServiceCore):
-    """Book, change, cancel and check in visit reservations; show them to staff."""
+class Reserving(Reminding, ReservationReports):
+    """Book, change, cancel and check in visit reservations; remind; show them to staff."""
 
     # Set by `QueueService`.
     _code_secret: bytes | None
@@ -259,168 +248,6 @@ class Reserving(ServiceCore):
             raise ReservationClosed(f"the reservation is {reservation.state}")
         check_in(rule_of(office.category(reservation.category_id)), reservation.slot_start, now)
         return reservation
-
-    # -- reminders ---------------------------------------------------------------------------
-
-    def send_reminders(self, mailer: Mailer, from_hour: int = 12) -> int:
-        """E-mail tomorrow's bookings that asked for a reminder, from `from_hour` (local) the
-        day before: each once, never once cancelled; a failure is retried on the next run,
-        up to `REMINDER_ATTEMPTS` times. Returns how many were sent."""
-
-        def due(store: QueueStore, office: Office, now: datetime) -> list[Reservation]:
-            local = office.local(now)
-            if local.hour < from_hour:
-                return []
-            tomorrow = local.date() + timedelta(days=1)
-            found = store.reservations_between(tomorrow, tomorrow)
-            return [r for r in found if r.wants_reminder(REMINDER_ATTEMPTS)]
-
-        if not self._read(due):
-            return 0  # the usual case: no write transaction
-
-        def claim(
-            store: QueueStore, office: Office, now: datetime
-        ) -> list[tuple[str, str, str, str]]:
-            out = []
-            for reservation in due(store, office, now):
-                # Claimed as sent under the office lock: no other process sends it too.
-                reservation.reminder_attempts += 1
-                reservation.reminder_sent_at = now
-                store.save_reservation(reservation)
-                assert reservation.email is not None
-                subject, body = self._reminder(office, reservation)
-                out.append((reservation.reference, reservation.email, subject, body))
-            return out
-
-        sent = 0
-        for reference, address, subject, body in self._write(claim):
-            try:
-                mailer.send(address, subject, body)
-            except Exception as exc:  # released: the next run tries again
-                logger.warning("reminder not sent (%s); retried later", type(exc).__name__)
-
-                def release(
-                    store: QueueStore, office: Office, now: datetime, ref: str = reference
-                ) -> None:
-                    _release_reminder(store, ref)
-
-                self._write(release)
-                continue
-            sent += 1
-        return sent
-
-    def _reminder(self, office: Office, reservation: Reservation) -> tuple[str, str]:
-        lang = reservation.language
-        category = office.category(reservation.category_id)
-        start = office.local(reservation.slot_start)
-        opens, closes = check_in_window(rule_of(category), reservation.slot_start)
-        values = {
-            "office": office.names.get(lang) or office.names["ja"],
-            "procedure": category.name(lang),
-            "date": start.date().isoformat(),
-            "time": f"{start:%H:%M}",
-            "start": f"{office.local(opens):%H:%M}",
-            "end": f"{office.local(closes):%H:%M}",
-            "url": f"{self._public_base_url}/reserve",
-        }
-        subject = visitor_text.text(lang, "reserve.reminder_subject", **values)
-        return subject, visitor_text.text(lang, "reserve.reminder_body", **values)
-
-    # -- staff --------------------------------------------------------------------------------
-
-    def reservations_on(self, day: date | None = None) -> dict[str, Any]:
-        """The day's reservations for the clerk console: slot, procedure, state, ticket.
-        No contact data; the short code is not kept, so it cannot be shown either."""
-
-        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
-            target = day or office.business_date(now)
-            rows = []
-            for r in store.reservations_between(target, target):
-                category = office.category(r.category_id)
-                due = r.state == ReservationState.BOOKED and is_no_show(
-                    rule_of(category), r.slot_start, now
-                )
-                rows.append(
-                    {
-                        "id": r.id,
-                        "category_id": r.category_id,
-                        "slot_start": r.slot_start,
-                        "slot_minutes": r.slot_minutes,
-                        "state": ReservationState.NO_SHOW if due else r.state,
-                        "ticket_id": r.ticket_id,
-                        "language": r.language,
-                        "reminder": r.email is not None,
-                    }
-                )
-            return {"date": target, "reservations": rows}
-
-        return self._read(work)
-
-    def reservation_summary(self, first: date | None = None, days: int = 14) -> dict[str, Any]:
-        """Bookings and capacity per day and procedure (admin)."""
-
-        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
-            start = first or office.business_date(now)
-            return {"from": start, "days": self._occupancy(store, office, start, days, now)}
-
-        return self._read(work)
-
-    def slot_occupancy(self, first: date | None = None, days: int = 14) -> dict[str, Any]:
-        """Open data: places per slot and how many are taken; nothing about who."""
-
-        def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
-            start = first or office.business_date(now)
-            out = []
-            for category in office.categories:
-                if not category.reservable or category.reservation is None:
-                    continue
-                for offset in range(days):
-                    day = start + timedelta(days=offset)
-                    booked = store.booked_counts(category.id, day)
-                    for slot in slots_on(office, category, day):
-                        out.append(
-                            {
-                                "category_id": category.id,
-                                "start": slot.start,
-                                "end": slot.end,
-                                "capacity": slot.capacity,
-                                "booked": booked.get(slot.start, 0),
-                            }
-                        )
-            return {"from": start, "days": days, "slots": out}
-
-        return self._read(work)
-
-    @staticmethod
-    def _occupancy(
-        store: ReservationStore, office: Office, start: date, days: int, now: datetime
-    ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        last = start + timedelta(days=max(0, days - 1))
-        held = store.reservations_between(start, last)
-        for category in office.categories:
-            if not category.reservable or category.reservation is None:
-                continue
-            for offset in range(days):
-                day = start + timedelta(days=offset)
-                slots = slots_on(office, category, day)
-                if not slots:
-                    continue
-                mine = [r for r in held if r.category_id == category.id and r.business_date == day]
-                out.append(
-                    {
-                        "date": day,
-                        "category_id": category.id,
-                        "capacity": sum(s.capacity for s in slots),
-                        "booked": sum(1 for r in mine if r.state in HOLDING_STATES),
-                        "checked_in": sum(
-                            1 for r in mine if r.state == ReservationState.CHECKED_IN
-                        ),
-                        "cancelled": sum(1 for r in mine if r.state == ReservationState.CANCELLED),
-                        "no_show": sum(1 for r in mine if r.state == ReservationState.NO_SHOW),
-                    }
-                )
-        return out
 
     # -- shared -------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ PAGES = [
     WEB / "board.html",
     WEB / "assets" / "js" / "public.js",
     WEB / "assets" / "js" / "ticket.js",
+    WEB / "assets" / "js" / "ticket-notify.js",
+    WEB / "assets" / "js" / "sw.js",
     WEB / "assets" / "js" / "board.js",
     WEB / "assets" / "js" / "i18n.js",
     ROOT / "queue_server" / "api" / "web" / "apply.html",

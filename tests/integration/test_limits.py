@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -187,3 +188,77 @@ class TestResidentRateLimits:
         assert limiter.take("public_read", "10.0.0.2") == 0
         now[0] = 61.0
         assert limiter.take("public_read", "10.0.0.1") == 0
+
+
+def refused(response) -> int:
+    """The 429 answer: the code pages translate, and when to try again."""
+    assert response.status_code == 429, response.text
+    error = response.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert error["retry_after"] == int(response.headers["retry-after"])
+    return int(response.headers["retry-after"])
+
+
+class TestReservationAndNoticeRateLimits:
+    def test_bookings_changes_and_cancels_share_one_budget_per_address(
+        self, sqlite_url: str
+    ) -> None:
+        with app_client(
+            sqlite_url, FakeClock(OPEN_MOMENT), reservations_per_hour=3, secret_key="k" * 40
+        ) as (client, _, _):
+            start = "2026-12-10T10:00:00+09:00"
+            booked = client.post(
+                "/api/v1/reservations", json={"category_id": "mynumber", "start": start}
+            )
+            assert booked.status_code == 201, booked.text
+            code = booked.json()["reservation"]["short_code"]
+            other = "2026-12-10T10:30:00+09:00"
+            moved = client.post("/api/v1/reservations/change", json={"code": code, "start": other})
+            assert moved.status_code == 200, moved.text
+            gone = client.post("/api/v1/reservations/cancel", json={"code": code})
+            assert gone.status_code == 200, gone.text
+            again = client.post(
+                "/api/v1/reservations", json={"category_id": "mynumber", "start": start}
+            )
+            assert 3500 <= refused(again) <= 3600
+            assert refused(client.post("/api/v1/reservations/cancel", json={"code": code}))
+            # Look-ups have their own budget; staff with a token are not counted.
+            lookup = client.post("/api/v1/reservations/lookup", json={"code": code})
+            assert lookup.status_code == 200, lookup.text
+
+    def test_code_lookups_are_limited(self, sqlite_url: str) -> None:
+        with app_client(
+            sqlite_url, FakeClock(OPEN_MOMENT), reservation_lookups_per_hour=2, secret_key="k" * 40
+        ) as (client, _, _):
+            guesses = [
+                client.post("/api/v1/reservations/lookup", json={"code": f"K7MQ-4RX{c}"})
+                for c in "ACD"
+            ]
+            assert [g.status_code for g in guesses[:2]] == [404, 404]
+            refused(guesses[2])
+
+    def test_subscribing_and_unsubscribing_are_limited(
+        self, sqlite_url: str, tmp_path: Path
+    ) -> None:
+        with app_client(
+            sqlite_url,
+            FakeClock(OPEN_MOMENT),
+            notices_per_hour=3,
+            smtp_url="smtp://127.0.0.1:9",
+            data_dir=tmp_path,
+        ) as (client, tokens, _):
+            ticket = issue(client, tokens.kiosk)
+            body = {
+                "public_id": ticket["public_id"],
+                "channel": "email",
+                "address": "canary-limit@example.jp",
+            }
+            made = client.post("/api/v1/notify/subscribe", json=body)
+            assert made.status_code == 201, made.text
+            token = made.json()["subscription"]["token"]
+            assert client.post("/api/v1/notify/unsubscribe", json={"token": token}).is_success
+            assert client.get(f"/notify/unsubscribe/{token}").is_success
+            late = client.post("/api/v1/notify/subscribe", json=body)
+            refused(late)
+            assert "canary-limit" not in late.text
+            refused(client.get(f"/notify/unsubscribe/{token}"))

@@ -9,17 +9,15 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
-from support.server import Tokens, app_client, bearer, free_port
+from support.mail import Inbox, smtp_inbox
+from support.server import Tokens, app_client, bearer
 from tests_constants import OPEN_MOMENT, TOKYO
 
 from queue_server.adapters import tables as t
@@ -28,18 +26,6 @@ from queue_server.service.ports import FakeClock
 EMAIL = "resident@example.jp"
 LINE_USER = "U" + "0123456789abcdef" * 2
 LINE_TOKEN = "line-channel-token-for-tests"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
 
 
 class FakeLine(BaseHTTPRequestHandler):
@@ -74,12 +60,8 @@ class FakeLine(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture
@@ -217,3 +199,37 @@ def test_bad_addresses_and_tickets_are_refused(api) -> None:
     assert subscribe(channel="sms") == (422, "invalid_request")
     assert subscribe(public_id="no-such-ticket") == (404, "not_found")
     assert subscribe()[0] == 201
+
+
+def test_a_notice_mail_offers_rfc_8058_one_click_and_it_stops_the_next(api, inbox) -> None:
+    client, tokens, _ = api
+    mail, _ = inbox
+    kiosk, clerk = bearer(tokens.kiosk), bearer(tokens.clerk)
+    tickets = [
+        client.post("/api/v1/tickets", json={"category_id": "certificates"}, headers=kiosk).json()[
+            "ticket"
+        ]
+        for _ in range(2)
+    ]
+    mine = tickets[1]
+    made = client.post(
+        "/api/v1/notify/subscribe",
+        json={"public_id": mine["public_id"], "channel": "email", "address": EMAIL, "ahead": 1},
+    )
+    assert made.status_code == 201, made.text
+    url = made.json()["subscription"]["unsubscribe_url"]
+    wait_for(lambda: len(mail.messages) == 1)  # one ahead: at once
+    message = mail.messages[0]
+    assert message["List-Unsubscribe"] == f"<{url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    stopped = client.post(
+        url.removeprefix("https://madoguchi.example.jp"),
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert stopped.status_code == 200
+    assert "no-store" in stopped.headers["cache-control"]
+    for _ in range(2):  # the one ahead, then mine, is called
+        client.post("/api/v1/counters/c1/call-next", json={"finish_current": True}, headers=clerk)
+    time.sleep(0.5)
+    assert len(mail.messages) == 1

@@ -6,17 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from support.server import app_client, free_port
+from sqlalchemy import create_engine, select
+from support.mail import Inbox, smtp_inbox
+from support.server import app_client
 from tests_constants import TOKYO
 
+from queue_server.adapters import tables as t
 from queue_server.adapters.smtp_mail import SmtpMailer
 from queue_server.service.ports import FakeClock
 
@@ -24,29 +25,10 @@ SECRET = "test-secret-for-reminders"
 EMAIL = "resident@example.jp"
 
 
-class Inbox:
-    """An SMTP handler that keeps what it gets; it can refuse the first few messages."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refuse > 0:
-            self.refuse -= 1
-            return "451 4.3.0 try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture
@@ -130,3 +112,49 @@ def test_the_smtp_url_is_checked() -> None:
     with pytest.raises(ValueError):
         SmtpMailer("http://mail.example.jp", "a@example.jp")
     assert SmtpMailer("smtps://user:p%40ss@mail.example.jp", "a@example.jp")._port == 465
+
+
+def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
+    client: TestClient, clock: FakeClock, inbox: tuple[Inbox, int], sqlite_url: str
+) -> None:
+    handler, _ = inbox
+    short = book(client, "2026-11-26T10:30:00+09:00")
+    kept = book(client, "2026-11-26T11:00:00+09:00", email="kept@example.jp")
+    clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=TOKYO))
+    wait_for(lambda: len(handler.messages) == 2)
+    message = next(m for m in handler.messages if m["To"] == EMAIL)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = str(message["List-Unsubscribe"]).strip("<>")
+    assert link.startswith("http://127.0.0.1:8000/notify/unsubscribe/r.")
+    assert isinstance(message, EmailMessage)
+    assert f"Stop reminder e-mails: {link}" in message.get_content()
+    path = link.removeprefix("http://127.0.0.1:8000")
+
+    # A forged token (another signature) changes nothing.
+    forged = client.post(path[:-4] + "AAAA", content=b"List-Unsubscribe=One-Click")
+    assert forged.status_code == 200
+    assert lookup(client, short)["reminder"] is True
+
+    # What a mail program does for RFC 8058 one-click: POST the form body to the link.
+    stopped = client.post(
+        path,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert stopped.status_code == 200
+    assert "You will get no more reminder e-mails for this booking." in stopped.text
+    assert lookup(client, short)["reminder"] is False
+    assert lookup(client, kept)["reminder"] is True  # only that booking's
+    engine = create_engine(sqlite_url)
+    with engine.connect() as c:
+        addresses = c.execute(select(t.reservations.c.email)).scalars().all()
+    engine.dispose()
+    assert EMAIL not in addresses and "kept@example.jp" in addresses
+    assert client.get(path).status_code == 200  # a second tap changes nothing
+
+
+def lookup(client: TestClient, code: str) -> dict[str, Any]:
+    response = client.post("/api/v1/reservations/lookup", json={"code": code})
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["reservation"]
+    return found

@@ -29,7 +29,16 @@ from queue_server.service.ports import Clock, FakeClock, SystemClock
 from queue_server.settings import ServerSettings
 
 CLERK_PASSWORD = "clerk-password-1"
-UNLIMITED = {"public_reads_per_minute": 10**9, "preapplications_per_hour": 10**9}
+UNLIMITED = {
+    name: 10**9
+    for name in (
+        "public_reads_per_minute",
+        "preapplications_per_hour",
+        "reservations_per_hour",
+        "reservation_lookups_per_hour",
+        "notices_per_hour",
+    )
+}
 ADMIN_PASSWORD = "admin-password-1"
 
 

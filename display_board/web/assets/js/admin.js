@@ -1,8 +1,9 @@
 // Administration: office and calendar (read-only; edit through the TOML file), devices and
-// printer health (revoke, rotate tokens), staff (disable, enable), statistics with charts and CSV
-// export, and the audit log.
+// printer health (revoke, rotate tokens), staff (disable, enable), reservations (booking rules and
+// bookings per slot, admin-reservations.js), statistics with charts and CSV export, the audit log.
 import { api, ApiError, el, fill, hhmm, nameIn } from "./common.js";
 import { guard, signIn, signOut } from "./staff.js";
+import { loadReservations, setupReservations } from "./admin-reservations.js";
 
 const $ = (id) => document.getElementById(id);
 let me = null;
@@ -312,6 +313,7 @@ async function uploadToml() {
 
 const loaders = {
   "tab-devices": loadDevices, "tab-staff": loadStaff, "tab-stats": () => loadStats(), "tab-audit": () => loadAudit(),
+  "tab-reservations": () => loadReservations(),
 };
 
 async function main() {
@@ -330,6 +332,7 @@ async function main() {
   $("toml-download").addEventListener("click", () => download("/api/v1/admin/office.toml", "office.toml"));
   $("toml-load").addEventListener("click", async () => { $("toml-text").value = await call("/api/v1/admin/office.toml"); });
   $("toml-upload").addEventListener("click", uploadToml);
+  setupReservations({ call, download, say, table });
   await loadOffice();
 }
 

@@ -104,6 +104,7 @@ function failure(error) {
       code_unknown: "not_found", code_tampered: "not_found", code_expired: "not_found",
     };
     if (error.code === "invalid_request" && $("email").value) return t("email_invalid");
+    if (error.code === "rate_limited") return tr(texts, "common.rate_limited");
     if (known[error.code]) return t(known[error.code]);
   }
   return t("failed");

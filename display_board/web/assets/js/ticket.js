@@ -1,8 +1,10 @@
 // The slip's QR: one ticket followed live (no login: the unguessable public id is the key).
-// Opt-in browser notification and vibration when few people are ahead and when called.
+// Opt-in notices when few people are ahead and when called: on this screen (browser
+// notification and vibration), or by Web Push, e-mail or LINE (ticket-notify.js).
 // Every word comes from the visitor catalogue ([public]) in the visitor's language.
 import { Live, api, ApiError, debounce, nameIn } from "./common.js";
 import { connectionText, htmlLang, languagePicker, offeredLanguages, pickLanguage, texts } from "./i18n.js";
+import { NotifyPanel } from "./ticket-notify.js";
 
 const $ = (id) => document.getElementById(id);
 const publicId = decodeURIComponent(location.pathname.split("/").pop());
@@ -12,7 +14,7 @@ let tx = null;
 let office = null;
 let ticket = null;
 let missing = false;
-let settings = JSON.parse(localStorage.getItem(STORE) || '{"on":false,"ahead":3,"told":[]}');
+let settings = JSON.parse(localStorage.getItem(STORE) || '{"on":false,"ahead":3,"told":[],"channel":"page","token":null}');
 
 function save() {
   localStorage.setItem(STORE, JSON.stringify(settings));
@@ -41,11 +43,7 @@ function render() {
   $("number-label").textContent = tx.t("public.your_number");
   $("ahead-label").textContent = tx.t("public.ahead");
   $("wait-label").textContent = tx.t("public.wait");
-  $("notify-title").textContent = tx.t("public.notify_title");
-  $("notify-when-label").textContent = tx.t("public.notify_when");
-  $("notify-toggle").textContent = settings.on ? tx.t("public.notify_off") : tx.t("public.notify_on");
-  $("notify-toggle").setAttribute("aria-pressed", String(settings.on));
-  $("notify-ahead").value = String(settings.ahead);
+  panel.render(tx);
   $("congestion-link").textContent = tx.t("public.congestion_link");
   $("missing").textContent = missing ? tx.t("public.not_found") : "";
   $("missing").hidden = !missing;
@@ -82,7 +80,9 @@ function tell(key, text) {
   settings.told.push(key);
   save();
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
-  if ("Notification" in window && Notification.permission === "granted") {
+  // Web Push, e-mail and LINE come from the server; a browser notification here would repeat it.
+  const here = !settings.channel || settings.channel === "page";
+  if (here && "Notification" in window && Notification.permission === "granted") {
     try {
       new Notification(text, { tag: `madoguchi-${publicId}` });
     } catch (error) { /* some mobile browsers only notify from a service worker */ }
@@ -100,14 +100,21 @@ function maybeNotify() {
   if (ticket.state !== "issued" && ticket.state !== "called") $("notify-message").textContent = "";
 }
 
+let loads = 0;
+
 async function load() {
+  // Loads overlap (a status and an event close together): an older answer arriving last must
+  // not put back a state the page has already moved past.
+  const mine = ++loads;
   try {
-    ticket = (await api(`/api/v1/tickets/by-public-id/${encodeURIComponent(publicId)}`)).ticket;
+    const found = (await api(`/api/v1/tickets/by-public-id/${encodeURIComponent(publicId)}`)).ticket;
+    if (mine !== loads) return;
+    ticket = found;
     missing = false;
     render();
     maybeNotify();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
+    if (mine === loads && error instanceof ApiError && error.status === 404) {
       missing = true;
       ticket = null;
       document.body.dataset.state = "missing";
@@ -117,23 +124,13 @@ async function load() {
 }
 const loadSoon = debounce(load, 100);
 
-async function toggle() {
-  if (settings.on) {
-    settings.on = false;
-  } else {
-    settings.on = true;
-    settings.told = [];
-    if ("Notification" in window && Notification.permission === "default") {
-      await Notification.requestPermission();
-    }
-    if (!("Notification" in window) || Notification.permission !== "granted") {
-      $("notify-message").textContent = tx.t("public.notify_blocked");
-    }
-  }
-  save();
-  render();
-  maybeNotify();
-}
+const panel = new NotifyPanel({
+  publicId,
+  settings,
+  save,
+  changed: () => { render(); maybeNotify(); },
+  language: () => lang,
+});
 
 function picker(offered = null) {
   languagePicker($("lang-picker"), lang, tx.t("public.language"), async (chosen) => {
@@ -146,7 +143,6 @@ function picker(offered = null) {
 async function main() {
   tx = await texts(lang);
   picker();
-  $("notify-toggle").addEventListener("click", toggle);
   $("notify-ahead").addEventListener("change", (e) => {
     settings.ahead = Number(e.target.value);
     settings.told = settings.told.filter((k) => !k.startsWith("ahead"));
@@ -154,6 +150,7 @@ async function main() {
     maybeNotify();
   });
   render();
+  panel.start();
   api("/api/v1/office").then(async (info) => {
     office = info;
     const offered = offeredLanguages(office);
