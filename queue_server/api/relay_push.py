@@ -97,7 +97,7 @@ class RelayPusher:
     async def _push_forever(self) -> None:
         subscription = self._hub.subscribe()
         need_snapshot = True
-        last_snapshot = 0.0
+        last_snapshot: float | None = None  # monotonic; None: none sent yet
         pending: list[tuple[int, str]] = []
         failures = 0
         repairing = False
@@ -105,7 +105,13 @@ class RelayPusher:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             try:
                 while True:
-                    due = max(0.0, last_snapshot + self._snapshot_seconds - time.monotonic())
+                    # Something unsent (the first snapshot, a repair, a failed delta) goes out
+                    # now, after the back-off below; otherwise wait for events or the next
+                    # periodic snapshot.
+                    if need_snapshot or pending or last_snapshot is None:
+                        due = 0.0
+                    else:
+                        due = max(0.0, last_snapshot + self._snapshot_seconds - time.monotonic())
                     with contextlib.suppress(TimeoutError):
                         item = await asyncio.wait_for(subscription.queue.get(), due)
                         await asyncio.sleep(_BATCH_SECONDS)
@@ -116,7 +122,9 @@ class RelayPusher:
                     if subscription.overflowed or len(pending) > _MAX_PENDING:
                         subscription.overflowed = False
                         need_snapshot = repairing = True
-                    if time.monotonic() - last_snapshot >= self._snapshot_seconds:
+                    if last_snapshot is None or (
+                        time.monotonic() - last_snapshot >= self._snapshot_seconds
+                    ):
                         need_snapshot = True
                     if need_snapshot:
                         pending.clear()

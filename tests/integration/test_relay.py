@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.server import RELAY_SECRET, bearer, prepare, relay_process, server_process
+from support.server import RELAY_SECRET, bearer, free_port, prepare, relay_process, server_process
 from tests_constants import REDIS_URL
 from websockets.sync.client import connect
 
@@ -217,6 +217,36 @@ def test_a_relay_that_was_down_catches_up_from_a_snapshot(office: tuple[str, Any
             assert time.monotonic() - started < 40
             health = httpx.get(f"{relay}/healthz").json()
             assert health["ready"] and health["online"]
+
+
+@pytest.mark.slow
+def test_snapshots_go_out_at_start_and_after_a_refusal_without_waiting_for_an_event(
+    office: tuple[str, Any],
+) -> None:
+    """A periodic snapshot far away (as right after the host booted, when the monotonic clock
+    is still small) must not hold the first snapshot, nor the snapshot that repairs a relay
+    which refused a delta because it restarted."""
+    url, tokens = office
+    port = free_port()
+    relay_url = f"http://127.0.0.1:{port}"
+    settings = {**pushing_to(relay_url), "relay_snapshot_seconds": "1e9", "relay_pull": "false"}
+
+    def issue() -> None:
+        answer = httpx.post(
+            f"{server}/api/v1/tickets", json={"category_id": "koseki"}, headers=bearer(tokens.kiosk)
+        )
+        assert answer.status_code == 201
+
+    with server_process(url, **settings) as server:
+        with relay_process(port=port) as relay:
+            eventually(lambda: httpx.get(f"{relay}/healthz").json()["ready"], 10)
+            issue()
+            eventually(lambda: waiting(httpx.get(f"{relay}/api/v1/status").json())["koseki"] == 1)
+        with relay_process(port=port) as relay:
+            issue()  # a delta the new relay refuses (409): it knows nothing yet
+            eventually(
+                lambda: waiting(httpx.get(f"{relay}/api/v1/status").json())["koseki"] == 2, 10
+            )
 
 
 @pytest.mark.slow
