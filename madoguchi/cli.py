@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk_app.devices.card import cli as card_cli
     from madoguchi import doctor, install
     from printer import cli as printer_cli
+    from queue_server import accounts_cli, maintenance_cli, office_cli, ops_cli, replay_cli
     from queue_server import cli as server_cli
-    from queue_server import maintenance_cli, office_cli, ops_cli, replay_cli
     from relay import cli as relay_cli
 
     parser = argparse.ArgumentParser(
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server_cli.register(sub)
+    accounts_cli.register(sub)
     office_cli.register(sub)
     maintenance_cli.register(sub)
     printer_cli.register(sub)

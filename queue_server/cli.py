@@ -1,4 +1,4 @@
-"""Server-side subcommands: serve, demo, db, users, devices, office."""
+"""Server-side subcommands: serve, demo, db, office, codes (accounts: `accounts_cli`)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from queue_server.cli_common import database_option, engine_for, fail, settings_for
+
 DEMO_PASSWORDS = {"clerk": "madoguchi-clerk", "admin": "madoguchi-admin"}
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from queue_server.settings import ServerSettings
-
-    settings = ServerSettings()
-    if getattr(args, "database_url", None):
-        settings = settings.model_copy(update={"database_url": args.database_url})
-    return settings
-
-
-def _engine(args: argparse.Namespace) -> Any:
-    from queue_server.adapters.database import create_database_engine, upgrade
-
-    engine = create_database_engine(_settings(args).resolved_database_url())
-    upgrade(engine)
-    return engine
-
-
-def _fail(message: str) -> int:
-    print(f"madoguchi: {message}", file=sys.stderr)
-    return 2
-
-
 def _db_upgrade(args: argparse.Namespace) -> int:
-    _engine(args)
+    engine_for(args)
     print("database schema is up to date")
     return 0
 
@@ -65,13 +45,13 @@ def _run(args: argparse.Namespace, engine: Any, banner: list[str]) -> int:
     from queue_server.domain.errors import DomainError
 
     base = f"http://{args.host}:{args.port}"
-    settings = _settings(args)
+    settings = settings_for(args)
     if "MADOGUCHI_PUBLIC_BASE_URL" not in os.environ:
         settings = settings.model_copy(update={"public_base_url": base})
     try:
         app = create_app(settings, engine=engine)
     except DomainError as exc:
-        return _fail(exc.message)
+        return fail(exc.message)
     print(f"Madoguchi queue server on {base}")
     print(f"  API docs (OpenAPI):  {base}/docs")
     print(f"  public status:       {base}/api/v1/status")
@@ -93,9 +73,9 @@ def _run_workers(args: argparse.Namespace, engine: Any) -> int:
     the environment, computes its own queue state and hears the others' events on the bus."""
     import uvicorn
 
-    settings = _settings(args)
+    settings = settings_for(args)
     if settings.event_bus.split(":", 1)[0] == "memory":
-        return _fail(
+        return fail(
             "several workers need a shared event bus: set MADOGUCHI_EVENT_BUS=postgresql "
             "(with a PostgreSQL database) or redis://HOST:6379/0"
         )
@@ -118,7 +98,7 @@ def _run_workers(args: argparse.Namespace, engine: Any) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = engine_for(args)
     _load_demo_if_empty(engine)
     if args.workers > 1:
         return _run_workers(args, engine)
@@ -133,7 +113,7 @@ def _demo(args: argparse.Namespace) -> int:
     from queue_server.adapters.offices import load_office
     from queue_server.service.ports import SystemClock
 
-    engine = _engine(args)
+    engine = engine_for(args)
     office = load_office(engine, around_the_clock(read_office_file(DEMO_OFFICE)), datetime.now(UTC))
     accounts = Accounts(engine, SystemClock())
     for role, password in DEMO_PASSWORDS.items():
@@ -161,101 +141,6 @@ def _demo(args: argparse.Namespace) -> int:
     return _run(args, engine, banner)
 
 
-def _users_add(args: argparse.Namespace) -> int:
-    from queue_server.adapters.accounts import Accounts
-    from queue_server.domain.errors import DomainError
-    from queue_server.service.ports import SystemClock
-
-    if not args.password_stdin:
-        return _fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        user = Accounts(_engine(args), SystemClock()).add_user(args.name, args.role, password)
-    except DomainError as exc:
-        return _fail(exc.message)
-    _audit(args, "staff.added", detail=f"staff={user.name} role={user.role}")
-    print(f"added {user.role} {user.name}")
-    return 0
-
-
-def _devices_add(args: argparse.Namespace) -> int:
-    from queue_server.adapters.accounts import Accounts
-    from queue_server.domain.errors import DomainError
-    from queue_server.service.ports import SystemClock
-
-    try:
-        device, token = Accounts(_engine(args), SystemClock()).add_device(args.name, args.kind)
-    except DomainError as exc:
-        return _fail(exc.message)
-    _audit(args, "device.added", device=device.name, detail=f"kind={device.kind}")
-    if args.server:
-        print(f"on the {device.kind} PC, write its service files and put the token below in")
-        print(f"/etc/madoguchi/{device.kind}.env (MADOGUCHI_{device.kind.upper()}_TOKEN=...):")
-        print(f"  madoguchi install-{device.kind} --server {args.server} --write ./{device.name}")
-    print(f"added {device.kind} {device.name}; its token (shown once):")
-    print(token)
-    return 0
-
-
-def _accounts(args: argparse.Namespace) -> Any:
-    from queue_server.adapters.accounts import Accounts
-    from queue_server.service.ports import SystemClock
-
-    return Accounts(_engine(args), SystemClock())
-
-
-def _audit(args: argparse.Namespace, action: str, **where: Any) -> None:
-    """An account or device change made on the server's command line, in the audit log, with
-    the operating-system user who ran it as the actor."""
-    import getpass
-
-    from queue_server.adapters.audit import AuditLog
-    from queue_server.service.ports import SystemClock
-
-    AuditLog(_engine(args), SystemClock()).record(f"cli:{getpass.getuser()}", action, **where)
-
-
-def _devices_revoke(args: argparse.Namespace) -> int:
-    from queue_server.domain.errors import DomainError
-
-    try:
-        device = _accounts(args).revoke_device(args.name)
-    except DomainError as exc:
-        return _fail(exc.message)
-    _audit(args, "device.revoked", device=device.name)
-    print(f"revoked {device.kind} {device.name}: its token stops working within a second")
-    return 0
-
-
-def _devices_rotate(args: argparse.Namespace) -> int:
-    from queue_server.domain.errors import DomainError
-
-    try:
-        token = _accounts(args).rotate_device_token(args.name)
-    except DomainError as exc:
-        return _fail(exc.message)
-    _audit(args, "device.rotated", device=args.name)
-    print(f"new token for {args.name} (shown once; the old one stops working):")
-    print(token)
-    return 0
-
-
-def _users_active(args: argparse.Namespace) -> int:
-    from queue_server.domain.errors import DomainError
-
-    active = args.users_command == "enable"
-    try:
-        user = _accounts(args).set_user_active(args.name, active)
-    except DomainError as exc:
-        return _fail(exc.message)
-    _audit(args, "staff.enabled" if active else "staff.disabled", detail=f"staff={user.name}")
-    if active:
-        print(f"enabled {user.role} {user.name}")
-    else:
-        print(f"disabled {user.role} {user.name}: every session ends within a second")
-    return 0
-
-
 def _office_load(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -266,9 +151,9 @@ def _office_load(args: argparse.Namespace) -> int:
     try:
         raw = read_office_file(Path(args.file))
         source = Path(args.file).read_text(encoding="utf-8")
-        office = load_office(_engine(args), raw, datetime.now(UTC), source)
+        office = load_office(engine_for(args), raw, datetime.now(UTC), source)
     except DomainError as exc:
-        return _fail(exc.message)
+        return fail(exc.message)
     print(
         f"loaded office {office.id} ({office.names['ja']}): "
         f"{len(office.categories)} categories, {len(office.counters)} counters"
@@ -295,7 +180,7 @@ def _codes_make(args: argparse.Namespace) -> int:
 
     from queue_server.domain.codes import VisitCode, make_code
 
-    settings = _settings(args)
+    settings = settings_for(args)
     expires = datetime.now(UTC) + timedelta(minutes=args.minutes)
     text = make_code(
         settings.code_secret(), VisitCode(args.kind, args.category, args.reference, expires)
@@ -311,11 +196,7 @@ def _codes_make(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the server's subcommands to the `madoguchi` parser."""
-    db_parent = argparse.ArgumentParser(add_help=False)
-    db_parent.add_argument(
-        "--database-url",
-        help="SQLAlchemy URL (default: env MADOGUCHI_DATABASE_URL, else SQLite in the data dir)",
-    )
+    db_parent = database_option()
     net_parent = argparse.ArgumentParser(add_help=False)
     net_parent.add_argument("--host", default="127.0.0.1")
     net_parent.add_argument("--port", type=int, default=8000)
@@ -342,47 +223,6 @@ def register(sub: Any) -> None:
     db.add_parser("upgrade", parents=[db_parent], help="migrate to the newest schema").set_defaults(
         handler=_db_upgrade
     )
-
-    users = sub.add_parser("users", help="staff accounts").add_subparsers(
-        dest="users_command", required=True
-    )
-    add_user = users.add_parser("add", parents=[db_parent], help="add a clerk or admin")
-    add_user.add_argument("name")
-    add_user.add_argument("--role", choices=["clerk", "admin"], required=True)
-    add_user.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
-    add_user.set_defaults(handler=_users_add)
-    for verb, text in (
-        ("disable", "disable a staff account (its sessions end, open connections close)"),
-        ("enable", "enable a disabled staff account again"),
-    ):
-        toggle = users.add_parser(verb, parents=[db_parent], help=text)
-        toggle.add_argument("name")
-        toggle.set_defaults(handler=_users_active)
-
-    devices = sub.add_parser("devices", help="kiosks and boards").add_subparsers(
-        dest="devices_command", required=True
-    )
-    add_device = devices.add_parser(
-        "add", parents=[db_parent], help="register a device; prints its token"
-    )
-    add_device.add_argument("name")
-    add_device.add_argument("--kind", choices=["kiosk", "board"], required=True)
-    add_device.add_argument(
-        "--server", help="the server URL the device uses: also print its install command"
-    )
-    add_device.set_defaults(handler=_devices_add)
-    revoke = devices.add_parser(
-        "revoke", parents=[db_parent], help="revoke a device's token (open connections close)"
-    )
-    revoke.add_argument("name")
-    revoke.set_defaults(handler=_devices_revoke)
-    rotate = devices.add_parser(
-        "rotate", parents=[db_parent], help="give a device a new token; prints it"
-    )
-    rotate.add_argument("name")
-    rotate.set_defaults(handler=_devices_rotate)
 
     office = sub.add_parser("office", help="office configuration").add_subparsers(
         dest="office_command", required=True

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from queue_server.cli import _audit, _devices_rotate, _engine, _fail, _settings
+from queue_server.accounts_cli import devices_rotate
+from queue_server.cli_common import audit, database_option, engine_for, fail, settings_for
 
 _NEXT = ".next"
 _PREVIOUS = ".previous"
@@ -24,7 +25,7 @@ def _office_zone(args: argparse.Namespace) -> Any:
     from queue_server.adapters.office_edit import current_office
     from queue_server.adapters.offices import office_ids
 
-    engine = _engine(args)
+    engine = engine_for(args)
     ids = office_ids(engine)
     return current_office(engine, ids[0]).zone if ids else ZoneInfo("Asia/Tokyo")
 
@@ -32,9 +33,9 @@ def _office_zone(args: argparse.Namespace) -> Any:
 def _rotate_code_key(args: argparse.Namespace) -> int:
     from queue_server.adapters.code_keys import rotate_code_key
 
-    settings = _settings(args)
+    settings = settings_for(args)
     if settings.secret_key:
-        return _fail(
+        return fail(
             "the key is set in MADOGUCHI_SECRET_KEY: change it there (codes signed with the "
             "old key stop working at the restart); this command rotates the data directory's key"
         )
@@ -44,7 +45,7 @@ def _rotate_code_key(args: argparse.Namespace) -> int:
     until = datetime.combine(last_day + timedelta(days=1), time(), zone)
     settings.code_secret()  # the key to retire exists even on a server that never signed one
     rotate_code_key(settings.private_data_dir(), until, now)
-    _audit(args, "secret.code_key_rotated", detail=f"old key verifies until {until.isoformat()}")
+    audit(args, "secret.code_key_rotated", detail=f"old key verifies until {until.isoformat()}")
     print(f"new visit-code key in {settings.data_dir / 'secret.key'}")
     print(f"codes signed with the old key are accepted until {until:%Y-%m-%d %H:%M %Z}")
     print("restart the server now: systemctl restart madoguchi-server")
@@ -86,16 +87,16 @@ def _rotate_relay(args: argparse.Namespace) -> int:
             print(f"copy the line of {upcoming} as a second line into every relay's secret file")
         print("restart the relays one by one (both secrets are accepted), then run:")
         print(f"  madoguchi rotate relay-secret switch --secret-file {mine} --relay URL")
-        _audit(args, "secret.relay_rotation_begun")
+        audit(args, "secret.relay_rotation_begun")
         return 0
     if args.step == "switch":
         if not upcoming.exists():
-            return _fail(f"no {upcoming}: run `madoguchi rotate relay-secret begin` first")
+            return fail(f"no {upcoming}: run `madoguchi rotate relay-secret begin` first")
         new = _secret_lines(upcoming)[0]
         for url in args.relay or ():
             problem = _relay_accepts(url, new)
             if problem is not None:
-                return _fail(f"the relay {url} does not accept the new secret yet: {problem}")
+                return fail(f"the relay {url} does not accept the new secret yet: {problem}")
         if mine.exists():
             _write_secret(mine.with_name(mine.name + _PREVIOUS), _secret_lines(mine))
         _write_secret(mine, [new])
@@ -104,20 +105,20 @@ def _rotate_relay(args: argparse.Namespace) -> int:
             f"{mine} holds the new secret; restart the server: systemctl restart madoguchi-server"
         )
         print(f"then: madoguchi rotate relay-secret finish --secret-file {mine}")
-        _audit(args, "secret.relay_switched")
+        audit(args, "secret.relay_switched")
         return 0
     current = _secret_lines(mine)[0]
     for url in args.relay or ():
         problem = _relay_accepts(url, current)
         if problem is not None:
-            return _fail(f"the relay {url} does not accept the current secret: {problem}")
+            return fail(f"the relay {url} does not accept the current secret: {problem}")
     if relay_file is not None:
         _write_secret(relay_file, [current])
         print(f"{relay_file} now holds only the current secret: restart the relays")
     else:
         print("remove the old line from every relay's secret file, then restart the relays")
     mine.with_name(mine.name + _PREVIOUS).unlink(missing_ok=True)
-    _audit(args, "secret.relay_rotation_finished")
+    audit(args, "secret.relay_rotation_finished")
     return 0
 
 
@@ -127,15 +128,15 @@ def _upgrade(args: argparse.Namespace) -> int:
     from queue_server.adapters.backup import BackupError, backup
     from queue_server.adapters.database import create_database_engine, upgrade
 
-    settings = _settings(args)
+    settings = settings_for(args)
     url = settings.resolved_database_url()
     before = check_database(url)[0]
     if before.code == "E-DB-01":
-        return _fail("cannot connect to the database: " + " ".join(before.lines("en")))
+        return fail("cannot connect to the database: " + " ".join(before.lines("en")))
     try:
         done = backup(url, Path(args.backup_dir), data_dir=settings.data_dir)
     except (BackupError, OSError) as exc:
-        return _fail(f"the backup failed, nothing was changed: {exc}")
+        return fail(f"the backup failed, nothing was changed: {exc}")
     print(f"1. backup written: {done.path} (schema {done.manifest['schema_revision']})")
     rollback = [
         "to roll back: stop the server, install the previous version of madoguchi again, then",
@@ -157,14 +158,13 @@ def _upgrade(args: argparse.Namespace) -> int:
     for finding in after:
         print("   " + "\n   ".join(finding.lines("en")))
     print("\n".join(rollback))
-    _audit(args, "database.upgraded", detail=f"from {done.manifest['schema_revision']}")
+    audit(args, "database.upgraded", detail=f"from {done.manifest['schema_revision']}")
     return 1 if any(f.code for f in after) else 0
 
 
 def register(sub: Any) -> None:
     """Add `rotate` and `upgrade` to the `madoguchi` parser."""
-    db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--database-url", help="SQLAlchemy URL (default: as `madoguchi serve`)")
+    db = database_option()
     rotate = sub.add_parser(
         "rotate", help="new device tokens, visit-code key or relay push secret"
     ).add_subparsers(dest="rotate_command", required=True)
@@ -172,7 +172,7 @@ def register(sub: Any) -> None:
         "device", parents=[db], help="a new token for a kiosk or board (prints it once)"
     )
     device.add_argument("name")
-    device.set_defaults(handler=_devices_rotate)
+    device.set_defaults(handler=devices_rotate)
     key = rotate.add_parser(
         "code-key", parents=[db], help="a new key for visit codes; the old one verifies a while"
     )

@@ -12,7 +12,7 @@ import argparse
 from datetime import UTC, date, datetime
 from typing import Any
 
-from queue_server.cli import _audit, _engine, _fail
+from queue_server.cli_common import audit, database_option, engine_for, fail
 
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -28,13 +28,13 @@ def _change(args: argparse.Namespace, action: str, edit: Any) -> int:
     from queue_server.adapters.office_edit import change_office, the_office_id
     from queue_server.domain.errors import DomainError
 
-    engine = _engine(args)
+    engine = engine_for(args)
     try:
         office_id = the_office_id(engine, args.office)
         office, what = change_office(engine, office_id, edit, datetime.now(UTC))
     except DomainError as exc:
-        return _fail(f"{exc.code}: {exc.message}")
-    _audit(args, action, detail=f"office={office.id} {what}")
+        return fail(f"{exc.code}: {exc.message}")
+    audit(args, action, detail=f"office={office.id} {what}")
     print(f"{office.id}: {what}")
     return 0
 
@@ -64,7 +64,7 @@ def _counter_add(args: argparse.Namespace) -> int:
 
     names = {k: v for k, v in (("ja", args.name_ja), ("en", args.name_en)) if v}
     if len(names) == 1:
-        return _fail("give both --name-ja and --name-en, or neither (then 「N番窓口」)")
+        return fail("give both --name-ja and --name-en, or neither (then 「N番窓口」)")
     categories = [c.strip() for c in args.categories.split(",") if c.strip()]
     edit = add_counter(args.id, args.number, categories, names)
     return _change(args, "office.counter_added", edit)
@@ -107,11 +107,11 @@ def _show(args: argparse.Namespace) -> int:
     from queue_server.adapters.office_edit import current_office, the_office_id
     from queue_server.domain.errors import DomainError
 
-    engine = _engine(args)
+    engine = engine_for(args)
     try:
         office = current_office(engine, the_office_id(engine, args.office))
     except DomainError as exc:
-        return _fail(exc.message)
+        return fail(exc.message)
     if args.year is None:
         args.year = office.business_date(datetime.now(UTC)).year
     print("\n".join(calendar_lines(office, args.year)))
@@ -120,8 +120,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `calendar` and `counter` to the `madoguchi` parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", help="SQLAlchemy URL (default: as `madoguchi serve`)")
+    common = argparse.ArgumentParser(add_help=False, parents=[database_option()])
     common.add_argument("--office", help="office id (default: the only office loaded)")
 
     calendar = sub.add_parser(

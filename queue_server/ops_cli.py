@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from queue_server.cli_common import database_option
+
 
 def _settings(args: argparse.Namespace) -> Any:
     from queue_server.settings import ServerSettings
@@ -64,8 +66,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    db_parent = argparse.ArgumentParser(add_help=False)
-    db_parent.add_argument("--database-url", help="default: env MADOGUCHI_DATABASE_URL")
+    db_parent = database_option()
     backup = sub.add_parser(
         "backup", parents=[db_parent], help="an online backup of the database and office files"
     )
