@@ -18,6 +18,18 @@ from printer.status import Outcome, PrinterStatus, PrintResult
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+def _printed(data: bytes, started: float, output: Path) -> PrintResult:
+    status = PrinterStatus.assumed_ok()
+    return PrintResult(
+        Outcome.PRINTED,
+        bytes_sent=len(data),
+        duration_s=time.perf_counter() - started,
+        status_before=status,
+        status_after=status,
+        output_path=str(output),
+    )
+
+
 class _LocalPrinter:
     """What the local printers share: the URL, the profile and a status that cannot be read."""
 
@@ -58,15 +70,7 @@ class FilePrinter(_LocalPrinter):
                 out.write(data)
         except (PrinterError, OSError):
             return PrintResult(Outcome.FAILED, reason, duration_s=time.perf_counter() - started)
-        status = PrinterStatus.assumed_ok()
-        return PrintResult(
-            Outcome.PRINTED,
-            bytes_sent=len(data),
-            duration_s=time.perf_counter() - started,
-            status_before=status,
-            status_after=status,
-            output_path=str(self._path),
-        )
+        return _printed(data, started, self._path)
 
 
 class VirtualPrinter(_LocalPrinter):
@@ -100,12 +104,4 @@ class VirtualPrinter(_LocalPrinter):
                 FailureReason.UNREACHABLE,
                 duration_s=time.perf_counter() - started,
             )
-        status = PrinterStatus.assumed_ok()
-        return PrintResult(
-            Outcome.PRINTED,
-            bytes_sent=len(data),
-            duration_s=time.perf_counter() - started,
-            status_before=status,
-            status_after=status,
-            output_path=str(png),
-        )
+        return _printed(data, started, png)
