@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 import visitor_text
-from relay import bookings
+from relay import bookings, notices
 from relay.fanout import Client, Fanout
 from relay.protocol import (
     MAX_PUSH_BYTES,
@@ -334,6 +334,7 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
     ):
         app.router.add_get(path, document)
     bookings.add_routes(app)
+    notices.add_routes(app, ASSETS)
     app.router.add_get("/healthz", health)
     app.router.add_get("/", page)
     app.router.add_get("/opendata/", page)
