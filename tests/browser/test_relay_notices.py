@@ -1,7 +1,7 @@
 """The ticket page's notice panel on the public relay, in Chromium: subscribe by e-mail on the
 relay's page (the relay answers 202 and the page follows it while the queue server pulls the
-request), the mail arrives at a local SMTP server when N are ahead; Web Push registers the
-relay's /sw.js; the relay's refusals are told in the visitor's language."""
+request), the mail arrives at a local SMTP server when N are ahead, its unsubscribe link opens
+the relay's page whose one button stops the notices; Web Push registers the relay's /sw.js."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def open_ticket(phone: BrowserContext, ticket: dict[str, Any], relay: str) -> Pa
 
 
 @pytest.mark.slow
-def test_email_notices_on_the_relays_ticket_page(
+def test_email_notices_on_the_relay_and_the_link_stops_them_after_one_tap(
     phone: BrowserContext, deployment: Deployment, mail: tuple[Inbox, int]
 ) -> None:
     inbox, _ = mail
@@ -175,14 +175,34 @@ def test_email_notices_on_the_relays_ticket_page(
     kept = page.evaluate(f"JSON.parse(localStorage.getItem('{store}'))")
     assert kept["token"] == link.rsplit("/", 1)[1]
 
+    # A mail scanner follows the link: nothing stops.
+    assert httpx.get(link).status_code == 200
+    assert deployment.subscriptions() == [CANARY]
+    # The resident opens it: the relay's page asks; one tap posts, the queue server pulls it.
+    unsubscribe = phone.new_page()
+    unsubscribe.goto(link)
+    for lang in visitor_text.LANGUAGES:
+        expect(unsubscribe.locator("main")).to_contain_text(
+            visitor_text.text(lang, "reserve.unsubscribe_ask")
+        )
+    unsubscribe.get_by_role("button").click()
+    expect(unsubscribe.locator("main")).to_contain_text(
+        visitor_text.text("en", "reserve.unsubscribe_received")  # --answer-wait 0: received
+    )
+    wait_for(lambda: deployment.subscriptions() == [])
+    deployment.serve_next("c7")
+    deployment.serve_next("c7")  # calls mine: no "please come" mail any more
+    expect(page.locator("#state")).to_have_text("You are being called", timeout=10_000)
+    time.sleep(1.0)
+    assert len(inbox.messages) == 1
+
     assert page.elsewhere == []  # type: ignore[attr-defined]
     token = link.rsplit("/", 1)[1]
     logs = deployment.logs()
     assert CANARY not in logs and token not in logs
     for path in ("/healthz", "/api/v1/status", f"/api/v1/tickets/by-public-id/{mine['public_id']}"):
         assert CANARY not in httpx.get(f"{relay}{path}").text
-    for _ in range(3):
-        deployment.serve_next("c7")
+    deployment.serve_next("c7")
 
 
 @pytest.mark.slow
