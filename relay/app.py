@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 import visitor_text
-from relay import bookings
+from relay import bookings, notices
 from relay.fanout import Client, Fanout
 from relay.protocol import (
     MAX_PUSH_BYTES,
@@ -202,7 +202,8 @@ async def document(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """For the load balancer and monitoring: ready once figures arrived, and their age."""
+    """For the load balancer and monitoring: ready once figures arrived, and their age; whether
+    bookings and notice requests are taken (the queue server pulled within `pull_stale`)."""
     relay = _relay(request)
     age = relay.state.age()
     answer = {
@@ -210,6 +211,7 @@ async def health(request: web.Request) -> web.Response:
         "online": relay.online(),
         "seq": relay.state.seq,
         "age_seconds": round(age, 1) if age is not None else None,
+        "bookings_open": await relay.bookings_open(),
     }
     return web.json_response(answer, status=200 if relay.state.ready else 503)
 
@@ -334,6 +336,7 @@ def create_relay_app(settings: RelaySettings) -> web.Application:
     ):
         app.router.add_get(path, document)
     bookings.add_routes(app)
+    notices.add_routes(app, ASSETS)
     app.router.add_get("/healthz", health)
     app.router.add_get("/", page)
     app.router.add_get("/opendata/", page)

@@ -81,7 +81,8 @@ def _relay(request: web.Request) -> Relay:
     return relay
 
 
-def _address(request: web.Request) -> str:
+def address_of(request: web.Request) -> str:
+    """The client address the rate limit counts (our proxy's X-Forwarded-For when trusted)."""
     if _relay(request).settings.trust_forwarded:
         forwarded = request.headers.get("X-Forwarded-For", "")
         if forwarded:
@@ -105,7 +106,7 @@ def _answer(outcome: Outcome, request_id: str) -> web.Response:
 async def submit(request: web.Request) -> web.Response:
     """A resident's booking, lookup, change, cancel, (un)subscribe: queued for the queue server."""
     relay = _relay(request)
-    wait = relay.limiter.take(_address(request))
+    wait = relay.limiter.take(address_of(request))
     if wait > 0:
         seconds = str(math.ceil(wait))
         return _error(

@@ -216,15 +216,15 @@ def create_app(
             app.state.metrics.relay = relay  # its counters in /metrics
             pusher = asyncio.create_task(relay.run())
             if settings.relay_pull:
-                puller = asyncio.create_task(
-                    RelayPuller(
-                        container,
-                        app,
-                        settings.relay_push_url,
-                        secret,
-                        settings.relay_pull_wait_seconds,
-                    ).run()
+                pulling = RelayPuller(
+                    container,
+                    app,
+                    settings.relay_push_url,
+                    secret,
+                    settings.relay_pull_wait_seconds,
                 )
+                app.state.metrics.relay_pull = pulling  # its counters in /metrics
+                puller = asyncio.create_task(pulling.run())
         try:
             yield
         finally:

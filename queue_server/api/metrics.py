@@ -3,7 +3,7 @@
 Counts and durations only, never a number a visitor holds or anything personal. Office figures
 (tickets issued, calls, waits) come from the ordered event stream every process receives, so each
 process reports the office's totals: scrape one, or take the max across processes. Request
-latency, WebSocket clients, recompute time and relay pushes are per process.
+latency, WebSocket clients, recompute time and relay pushes and pulls are per process.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from queue_server.api.errors import ApiError
 
 if TYPE_CHECKING:
     from queue_server.api.deps import Container
+    from queue_server.api.relay_pull import RelayPuller
     from queue_server.api.relay_push import RelayPusher
 
 router = APIRouter()
@@ -128,6 +129,38 @@ class _RelayCollector(Collector):
             )
             last.add_metric([], relay.last_ok)
             yield last
+        yield from _pull_metrics(self._metrics.relay_pull)
+
+
+def _pull_metrics(
+    puller: RelayPuller | None,
+) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    """The relay puller's counters: residents' bookings and notice requests taken from the
+    relay (only the process holding the pull lock pulls; the others report zeros)."""
+    if puller is None:
+        return
+    pulls = CounterMetricFamily(
+        "madoguchi_relay_pulls",
+        "Pull rounds with the relay (long poll, requests processed, answers sent)",
+        labels=["result"],
+    )
+    pulls.add_metric(["ok"], puller.pulls)
+    pulls.add_metric(["failed"], puller.failures)
+    yield pulls
+    requests = CounterMetricFamily(
+        "madoguchi_relay_requests",
+        "Residents' requests pulled from the relay, by endpoint and outcome",
+        labels=["path", "outcome"],
+    )
+    for (path, outcome), n in sorted(puller.outcomes.items()):
+        requests.add_metric([path, outcome], n)
+    yield requests
+    if puller.last_ok is not None:
+        last = GaugeMetricFamily(
+            "madoguchi_relay_last_pull_timestamp_seconds", "Unix time of the last pull round OK"
+        )
+        last.add_metric([], puller.last_ok)
+        yield last
 
 
 class Metrics:
@@ -192,6 +225,7 @@ class Metrics:
             registry=r,
         )
         self.relay: RelayPusher | None = None  # set when this app pushes to a relay
+        self.relay_pull: RelayPuller | None = None  # set when it also pulls requests from it
         r.register(_StateCollector(c))
         r.register(_RelayCollector(self))
         # id -> (category, issued at, estimated wait in seconds as shown, if any)

@@ -8,12 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-import visitor_text
+from display_board.public_pages import UNSUBSCRIBE_HEADERS, unsubscribe_page
 from queue_server.api.deps import ContainerDep
 from queue_server.api.errors import ApiError
-from queue_server.api.pages import PAGE_HEADERS
 from queue_server.domain.office import LANGUAGES
-from queue_server.service.reminding import REMINDER_TOKEN_PREFIX
 
 router = APIRouter()
 
@@ -72,30 +70,16 @@ def unsubscribe(c: ContainerDep, body: TokenBody) -> dict[str, Any]:
 
 
 @router.get("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_link(c: ContainerDep, token: str) -> HTMLResponse:
-    """The link in every notice and reminder: one tap stops them (a second changes nothing)."""
-    c.service.unsubscribe(token)
-    return _stopped_page(token)
+def unsubscribe_link(token: str) -> HTMLResponse:
+    """The link in every notice and reminder: a page whose one button POSTs to the same URL.
+    GET changes nothing, so a mail scanner that follows the link stops no one's notices."""
+    return HTMLResponse(unsubscribe_page(token, "ask"), headers=UNSUBSCRIBE_HEADERS)
 
 
 @router.post("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
 def unsubscribe_one_click(c: ContainerDep, token: str) -> HTMLResponse:
-    """RFC 8058 one-click: a mail program POSTs `List-Unsubscribe=One-Click` to the address in
-    the e-mail's `List-Unsubscribe` header. The body is not needed to act on."""
+    """The page's button, and RFC 8058 one-click: a mail program POSTs
+    `List-Unsubscribe=One-Click` to the address in the e-mail's `List-Unsubscribe` header. The
+    body is not needed to act on; a second POST changes nothing."""
     c.service.unsubscribe(token)
-    return _stopped_page(token)
-
-
-def _stopped_page(token: str) -> HTMLResponse:
-    key = "reminder_stopped" if token.startswith(REMINDER_TOKEN_PREFIX) else "notify_stopped"
-    lines = "".join(
-        f'<p lang="{"ja" if lang == "ja-easy" else lang}">'
-        f"{visitor_text.text(lang, f'reserve.{key}')}</p>"
-        for lang in ("ja", "en")
-    )
-    page = (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Madoguchi</title></head><body><main>{lines}</main></body></html>"
-    )
-    return HTMLResponse(page, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})
+    return HTMLResponse(unsubscribe_page(token, "stopped"), headers=UNSUBSCRIBE_HEADERS)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import visitor_text
 from display_board.announce import BadNumber, Call, announcement
+from display_board.public_pages import SERVICE_WORKER_HEADERS, SERVICE_WORKER_TYPE
 from display_board.voice import Announcer, default_voices
 from queue_server.api.deps import Caller, CallerDep, Container, ContainerDep
 from queue_server.api.errors import ApiError
@@ -69,12 +70,11 @@ def ticket_page(public_id: str) -> HTMLResponse:
 def service_worker() -> Response:
     """The ticket page's service worker (Web Push notices), served from the root so that it
     may take any ticket page as its scope."""
-    headers = {
-        **_HEADERS,
-        "Content-Security-Policy": "default-src 'none'; connect-src 'self'",
-        "Service-Worker-Allowed": "/t/",
-    }
-    return FileResponse(ASSETS / "js" / "sw.js", media_type=_TYPES[".js"], headers=headers)
+    return FileResponse(
+        ASSETS / "js" / "sw.js",
+        media_type=SERVICE_WORKER_TYPE,
+        headers=SERVICE_WORKER_HEADERS,  # the relay serves it with the same
+    )
 
 
 @router.get("/board", response_class=HTMLResponse, include_in_schema=False)

@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,13 @@ class RelayPuller:
         self._office_id = c.stores.office_id
         self._record = SqlRelayRequests(c.stores.engine, self._office_id)
         self.processed = 0  # requests handed to the endpoints (not answered from the record)
+        # For /metrics (queue_server/api/metrics.py): pull rounds that worked (the long poll,
+        # the requests processed, their answers sent) or failed, when the last one worked, and
+        # requests by path and outcome ("2xx"/"4xx"/"5xx", or "from_record" / "interrupted").
+        self.pulls = 0
         self.failures = 0
+        self.last_ok: float | None = None
+        self.outcomes: Counter[tuple[str, str]] = Counter()
 
     async def run(self) -> None:
         """Pull while this process holds the pull lock (one puller among several processes)."""
@@ -136,6 +143,8 @@ class RelayPuller:
                         # and is answered from the record.
                         await self._call(session, "/answer", answers=answers, documents=fresh)
                     failures = 0
+                    self.pulls += 1
+                    self.last_ok = time.time()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the relay, the network or the database: retry
@@ -175,7 +184,9 @@ class RelayPuller:
             if stored.status is None or stored.answer is None:
                 # Claimed by a process that stopped before answering: the outcome is unknown,
                 # so it is not tried again (a booking might otherwise be made twice).
+                self.outcomes[path, "interrupted"] += 1
                 return Answer(request_id, 503, _error("interrupted", "please check and retry"))
+            self.outcomes[path, "from_record"] += 1
             return Answer(request_id, stored.status, json.loads(stored.answer))
         response = await local.post(path, json=item.get("body"))
         try:
@@ -183,6 +194,7 @@ class RelayPuller:
         except ValueError:
             body = _error("internal", "the queue server gave no JSON answer")
         self.processed += 1
+        self.outcomes[path, f"{response.status_code // 100}xx"] += 1
         await asyncio.to_thread(
             self._record.finish, request_id, response.status_code, json.dumps(body)
         )

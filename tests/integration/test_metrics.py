@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from support.server import RELAY_SECRET, app_client, bearer, free_port, fresh_status, relay_process
 from tests_constants import OPEN_MOMENT
@@ -153,8 +155,68 @@ def test_relay_push_counters(sqlite_url: str) -> None:
         assert got[("madoguchi_relay_snapshot_resyncs_total", ())] == 1
         assert got[("madoguchi_relay_last_success_timestamp_seconds", ())] > stalled
         exported = client.get("/metrics").text
-    # Every series the example Grafana dashboard plots is one the server exports.
+    assert_the_dashboard_plots_only(exported)
+
+
+def assert_the_dashboard_plots_only(*exported: str) -> None:
+    """Every series the example Grafana dashboard plots is one the server exports."""
     dashboard = (Path(__file__).parents[2] / DASHBOARD).read_text(encoding="utf-8")
-    families = re.findall(r"^# TYPE (\S+)", exported, re.MULTILINE)
+    families = {f for text in exported for f in re.findall(r"^# TYPE (\S+)", text, re.MULTILINE)}
     for name in set(re.findall(r"madoguchi_[a-z_]+", dashboard)):
         assert any(re.fullmatch(rf"{f}(_bucket|_sum|_count)?", name) for f in families), name
+
+
+def test_relay_pull_counters_and_the_relays_bookings_open(sqlite_url: str) -> None:
+    port = free_port()
+    started = time.time()
+    options = ("--pull-stale", "3")
+    with contextlib.ExitStack() as relays:  # the relay outlives the queue server at the end
+        relay = relays.enter_context(relay_process(port=port, options=options))
+        assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is False  # never pulled
+        with app_client(
+            sqlite_url,
+            relay_push_url=relay,
+            relay_push_secret=RELAY_SECRET,
+            relay_pull_wait_seconds=1,
+        ) as (client, _, _):
+
+            def wait_for(check) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+                deadline = time.monotonic() + 20
+                while not check(got := samples(client.get("/metrics").text)):
+                    assert time.monotonic() < deadline, got
+                    time.sleep(0.1)
+                return got
+
+            ok, failed = (("result", "ok"),), (("result", "failed"),)
+            got = wait_for(lambda g: g.get(("madoguchi_relay_pulls_total", ok), 0) >= 1)
+            assert got[("madoguchi_relay_pulls_total", failed)] == 0
+            last = got[("madoguchi_relay_last_pull_timestamp_seconds", ())]
+            assert started <= last <= time.time()
+            assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is True
+
+            # Two residents' requests through the relay: one answered 200, one refused.
+            gone = httpx.post(
+                f"{relay}/api/v1/notify/unsubscribe", json={"token": "no-such-token"}, timeout=30
+            )
+            assert gone.status_code == 200, gone.text
+            lookup = httpx.post(
+                f"{relay}/api/v1/reservations/lookup", json={"code": "ZZZZ-ZZZZ"}, timeout=30
+            )
+            assert 400 <= lookup.status_code < 500, lookup.text
+            unsubscribe = (("outcome", "2xx"), ("path", "/api/v1/notify/unsubscribe"))
+            looked_up = (("outcome", "4xx"), ("path", "/api/v1/reservations/lookup"))
+            got = wait_for(lambda g: g.get(("madoguchi_relay_requests_total", looked_up)) == 1)
+            assert got[("madoguchi_relay_requests_total", unsubscribe)] == 1
+
+            relay.process.terminate()  # the relay is away: pulls fail, and say so
+            relay.process.wait(10)
+            got = wait_for(lambda g: g[("madoguchi_relay_pulls_total", failed)] >= 1)
+            stalled = got[("madoguchi_relay_last_pull_timestamp_seconds", ())]
+            again = relays.enter_context(relay_process(port=port, options=options))
+            last_pull = ("madoguchi_relay_last_pull_timestamp_seconds", ())
+            wait_for(lambda g: g[last_pull] > stalled)
+            assert httpx.get(f"{again}/healthz").json()["bookings_open"] is True
+            assert_the_dashboard_plots_only(client.get("/metrics").text)
+        # The queue server stopped: after --pull-stale the relay says bookings are closed.
+        time.sleep(3.5)
+        assert httpx.get(f"{again}/healthz").json()["bookings_open"] is False

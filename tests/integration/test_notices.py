@@ -163,8 +163,11 @@ def test_ahead_and_called_notices_by_email_and_line(api, inbox, clock) -> None:
     time.sleep(0.3)
     assert len(mail.messages) == 2 and len(FakeLine.pushed) == 2  # each once
     # One tap stops the e-mails; a recall still reaches LINE.
-    page = client.get(by_mail["unsubscribe_url"].removeprefix("https://madoguchi.example.jp"))
-    assert page.status_code == 200 and "no more messages" in page.text
+    link = by_mail["unsubscribe_url"].removeprefix("https://madoguchi.example.jp")
+    page = client.get(link)  # asks; its button posts (tests/integration/test_unsubscribe_page.py)
+    assert page.status_code == 200 and "tap the button" in page.text
+    stopped = client.post(link)
+    assert stopped.status_code == 200 and "no more messages" in stopped.text
     client.post(f"/api/v1/tickets/{mine['id']}/recall", headers=clerk)
     wait_for(lambda: len(FakeLine.pushed) == 3)
     client.post(f"/api/v1/tickets/{mine['id']}/finish", headers=clerk)

@@ -77,7 +77,11 @@ def test_a_resident_follows_a_ticket_through_the_relay(
     with (
         relay_process(redis=REDIS_URL if linked else None) as relay,
         server_process(
-            sqlite_url, relay_push_url=relay, relay_push_secret=RELAY_SECRET, **settings
+            sqlite_url,
+            relay_push_url=relay,
+            relay_push_secret=RELAY_SECRET,
+            public_base_url=relay,  # the links residents get point at the relay
+            **settings,
         ) as server,
     ):
         for path in ("/api/v1/notify/channels", "/api/v1/notify/vapid-public-key"):
@@ -116,3 +120,17 @@ def test_a_resident_follows_a_ticket_through_the_relay(
         )
         assert gone.json() == {"unsubscribed": True}
         assert subscriptions(sqlite_url) == []
+
+        # The link in the messages: on the relay, GET only shows the page; its POST is pulled.
+        again = settled(relay, httpx.post(f"{relay}/api/v1/notify/subscribe", json=body))
+        link = again.json()["subscription"]["unsubscribe_url"]
+        assert link.startswith(f"{relay}/notify/unsubscribe/")
+        page = httpx.get(link)
+        assert page.status_code == 200 and '<form method="post">' in page.text
+        assert "form-action 'self'" in page.headers["content-security-policy"]
+        assert subscriptions(sqlite_url) == [ADDRESS]
+        stopped = httpx.post(link, content=b"List-Unsubscribe=One-Click")  # RFC 8058
+        assert stopped.status_code == 200, stopped.text
+        assert "You will get no more messages about this number." in stopped.text
+        assert subscriptions(sqlite_url) == []
+        assert httpx.post(f"{relay}/notify/unsubscribe/no%20such").status_code == 404

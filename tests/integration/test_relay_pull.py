@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, func, select
 from support.relay_faults import FakeRelay
 from support.server import RELAY_SECRET, prepare, relay_process, server_process
 
+import visitor_text
 from queue_server.adapters import tables as t
 from queue_server.service.ports import SystemClock
 from relay.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
@@ -59,6 +60,7 @@ def test_forged_replayed_stale_and_foreign_calls_are_refused() -> None:
         assert error(answer) == (403, "wrong_office")
         # Nothing refused counts as the queue server being there: bookings stay unavailable.
         assert error(book(relay)) == (503, "bookings_unavailable")
+        assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is False
 
         headers = signed(pull)
         answer = httpx.post(f"{relay}/pull", content=pull, headers=headers)
@@ -137,7 +139,13 @@ def test_without_the_queue_server_bookings_are_unavailable_rather_than_hanging()
             "bookings_unavailable",
         )
         assert time.monotonic() - started < 2  # told at once
+        assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is False
+        # The unsubscribe link's POST is a request like the others: it waits for no one either.
+        link = httpx.post(f"{relay}/notify/unsubscribe/some-token-0123")
+        assert link.status_code == 503
+        assert visitor_text.text("en", "reserve.unsubscribe_unavailable") in link.text
         _mark_pulled(relay)
+        assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is True
         waiting = book(relay)
         assert waiting.status_code == 202
         time.sleep(1.5)  # nobody pulls it: it expires, and its poll says so
@@ -145,6 +153,7 @@ def test_without_the_queue_server_bookings_are_unavailable_rather_than_hanging()
         assert error(httpx.get(poll)) == (503, "bookings_unavailable")
         time.sleep(1)  # no pull for longer than --pull-stale
         assert error(book(relay)) == (503, "bookings_unavailable")
+        assert httpx.get(f"{relay}/healthz").json()["bookings_open"] is False
 
 
 def _reservations(url: str) -> int:

@@ -1,16 +1,17 @@
 // The ticket page's notice panel: "tell me when N people are ahead" (and when called) on this
 // screen, or by Web Push, e-mail or LINE when the office sends on them. The server keeps the
 // subscription (the address only until day close); this page keeps its token to stop it.
-import { api, ApiError, el, fill } from "./common.js";
+import { ApiError, el, fill } from "./common.js";
+import { relayProblem, send } from "./relay_request.js";
 
 const $ = (id) => document.getElementById(id);
 // The order the choices are shown in; "page" needs no server and no address.
 const ORDER = ["page", "webpush", "email", "line"];
 
-/** Every request of the panel goes through here, with relative URLs only (so the relay can
- * wrap it: there a POST may answer 202 with a `request_id` instead of the subscription). */
+/** Every request of the panel goes through here, with relative URLs only: on the relay a POST
+ * may answer 202 and a URL to poll, which `send` follows to the queue server's answer. */
 export async function notifyRequest(path, body) {
-  return body === undefined ? api(path) : api(path, { method: "POST", body });
+  return body === undefined ? send(path) : send(path, { method: "POST", body });
 }
 
 function pushSupported() {
@@ -175,6 +176,8 @@ export class NotifyPanel {
 }
 
 function failure(error) {
+  const relay = relayProblem(error);
+  if (relay === "unavailable") return "public.notify_unavailable";
   if (error instanceof ApiError) {
     if (error.code === "rate_limited") return "common.rate_limited";
     if (error.status === 404) return "public.not_found";
