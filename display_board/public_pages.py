@@ -52,26 +52,39 @@ def _html_lang(lang: str) -> str:
     return "ja" if lang == "ja-easy" else lang
 
 
-def unsubscribe_page(token: str, state: PageState) -> str:
-    """The page of the link `…/notify/unsubscribe/{token}` in every language: on GET (`ask`)
-    one button that POSTs to the same URL, so a mail scanner that follows links stops nothing;
-    after the POST, what happened. The token itself is not written into the page."""
+def page_language(requested: str | None) -> str | None:
+    """The `?lang=` of an unsubscribe link when it is a visitor language, else None."""
+    return requested if requested in visitor_text.LANGUAGES else None
+
+
+def unsubscribe_page(token: str, state: PageState, lang: str | None = None) -> str:
+    """The page of the link `…/notify/unsubscribe/{token}?lang=…`: on GET (`ask`) one button
+    that POSTs to the same URL, so a mail scanner that follows links stops nothing; after the
+    POST, what happened. In the visitor's language (`lang`, from the link), with Japanese below
+    for the family or staff helping; every language when the link has none. The token itself is
+    not written into the page."""
     key = _SENTENCES[state][1 if token.startswith(REMINDER_TOKEN_PREFIX) else 0]
+    if lang is None:
+        shown: tuple[str, ...] = tuple(visitor_text.LANGUAGES)
+        heading: tuple[str, ...] = ("ja", "en")
+    else:
+        shown = (lang,) if lang == "ja" else (lang, "ja")
+        heading = (lang,)
     lines = "".join(
-        f'<p lang="{_html_lang(lang)}">{escape(visitor_text.text(lang, key))}</p>'
-        for lang in visitor_text.LANGUAGES
+        f'<p lang="{_html_lang(one)}">{escape(visitor_text.text(one, key))}</p>' for one in shown
     )
     form = ""
     if state == "ask":
         label = " / ".join(
-            escape(visitor_text.text(lang, "reserve.unsubscribe_button")) for lang in ("ja", "en")
+            escape(visitor_text.text(one, "reserve.unsubscribe_button")) for one in heading
         )
         form = f'<form method="post"><button type="submit">{label}</button></form>'
     title = " / ".join(
-        escape(visitor_text.text(lang, "reserve.unsubscribe_title")) for lang in ("ja", "en")
+        escape(visitor_text.text(one, "reserve.unsubscribe_title")) for one in heading
     )
+    page_lang = _html_lang(heading[0])
     return (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{page_lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head><body><main><h1>{title}</h1>{lines}{form}</main>"
         "</body></html>"

@@ -21,6 +21,7 @@ from display_board.public_pages import (
     SERVICE_WORKER_TYPE,
     UNSUBSCRIBE_HEADERS,
     PageState,
+    page_language,
     unsubscribe_page,
 )
 from relay.bookings import address_of
@@ -40,9 +41,10 @@ def _relay(request: web.Request) -> Relay:
     return relay
 
 
-def _page(token: str, state: PageState, status: int = 200) -> web.Response:
+def _page(request: web.Request, token: str, state: PageState, status: int = 200) -> web.Response:
+    lang = page_language(request.query.get("lang"))
     return web.Response(
-        text=unsubscribe_page(token, state),
+        text=unsubscribe_page(token, state, lang),
         status=status,
         content_type="text/html",
         charset="utf-8",
@@ -59,28 +61,28 @@ def _token(request: web.Request) -> str:
 
 async def ask(request: web.Request) -> web.Response:
     """`GET /notify/unsubscribe/{token}`: the page with one button; nothing is queued."""
-    return _page(_token(request), "ask")
+    return _page(request, _token(request), "ask")
 
 
 async def stop(request: web.Request) -> web.Response:
     """`POST /notify/unsubscribe/{token}`: queued for the queue server to pull, once."""
     token, relay = _token(request), _relay(request)
     if relay.limiter.take(address_of(request)) > 0:
-        return _page(token, "unavailable", 429)
+        return _page(request, token, "unavailable", 429)
     if not await relay.bookings_open():
-        return _page(token, "unavailable", 503)
+        return _page(request, token, "unavailable", 503)
     try:
         request_id = await relay.requests.submit(UNSUBSCRIBE_REQUEST, {"token": token})
         outcome = await relay.requests.wait_outcome(request_id, relay.settings.answer_wait_seconds)
     except RequestsFull:
-        return _page(token, "unavailable", 503)
+        return _page(request, token, "unavailable", 503)
     except relay.requests.errors:  # Redis away
-        return _page(token, "unavailable", 503)
+        return _page(request, token, "unavailable", 503)
     if outcome.state == "pending":
-        return _page(token, "received", 202)
+        return _page(request, token, "received", 202)
     if outcome.state == "done" and 200 <= outcome.status < 300:
-        return _page(token, "stopped")
-    return _page(token, "unavailable", 503)
+        return _page(request, token, "stopped")
+    return _page(request, token, "unavailable", 503)
 
 
 def service_worker_route(worker: Path) -> web.RouteDef:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from display_board.public_pages import UNSUBSCRIBE_HEADERS, unsubscribe_page
+from display_board.public_pages import UNSUBSCRIBE_HEADERS, page_language, unsubscribe_page
 from queue_server.api.deps import ContainerDep
 from queue_server.api.errors import ApiError
 from queue_server.domain.office import LANGUAGES
@@ -70,16 +70,18 @@ def unsubscribe(c: ContainerDep, body: TokenBody) -> dict[str, Any]:
 
 
 @router.get("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_link(token: str) -> HTMLResponse:
+def unsubscribe_link(token: str, lang: str | None = None) -> HTMLResponse:
     """The link in every notice and reminder: a page whose one button POSTs to the same URL.
     GET changes nothing, so a mail scanner that follows the link stops no one's notices."""
-    return HTMLResponse(unsubscribe_page(token, "ask"), headers=UNSUBSCRIBE_HEADERS)
+    page = unsubscribe_page(token, "ask", page_language(lang))
+    return HTMLResponse(page, headers=UNSUBSCRIBE_HEADERS)
 
 
 @router.post("/notify/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_one_click(c: ContainerDep, token: str) -> HTMLResponse:
+def unsubscribe_one_click(c: ContainerDep, token: str, lang: str | None = None) -> HTMLResponse:
     """The page's button, and RFC 8058 one-click: a mail program POSTs
     `List-Unsubscribe=One-Click` to the address in the e-mail's `List-Unsubscribe` header. The
     body is not needed to act on; a second POST changes nothing."""
     c.service.unsubscribe(token)
-    return HTMLResponse(unsubscribe_page(token, "stopped"), headers=UNSUBSCRIBE_HEADERS)
+    page = unsubscribe_page(token, "stopped", page_language(lang))
+    return HTMLResponse(page, headers=UNSUBSCRIBE_HEADERS)

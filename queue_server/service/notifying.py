@@ -74,7 +74,7 @@ class Notifying(Reminding, Reads):
                 "token": subscription.token,
                 "channel": channel,
                 "ahead": ahead,
-                "unsubscribe_url": self._unsubscribe_url(subscription.token),
+                "unsubscribe_url": self._unsubscribe_url(subscription),
             }
 
         return self._write(work)
@@ -138,7 +138,7 @@ class Notifying(Reminding, Reads):
                     subscription.address,
                     subject,
                     body,
-                    unsubscribe_url=self._unsubscribe_url(subscription.token),
+                    unsubscribe_url=self._unsubscribe_url(subscription),
                 )
             except Exception as exc:  # released: tried again on the next pass
                 logger.warning("notice not sent (%s); retried later", type(exc).__name__)
@@ -165,12 +165,14 @@ class Notifying(Reminding, Reads):
         lang = subscription.language
         line = visitor_text.text(lang, f"reserve.notify_{notice.kind}", **notice.values)
         stop = visitor_text.text(
-            lang, "reserve.notify_stop", url=self._unsubscribe_url(subscription.token)
+            lang, "reserve.notify_stop", url=self._unsubscribe_url(subscription)
         )
         return line, f"{line}\n\n{stop}"
 
-    def _unsubscribe_url(self, token: str) -> str:
-        return f"{self._public_base_url}/notify/unsubscribe/{token}"
+    def _unsubscribe_url(self, subscription: Subscription) -> str:
+        # The page opens in the language the resident chose on the ticket page.
+        token, lang = subscription.token, subscription.language
+        return f"{self._public_base_url}/notify/unsubscribe/{token}?lang={lang}"
 
 
 def _valid_address(channel: str, address: str) -> str:

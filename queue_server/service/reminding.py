@@ -145,4 +145,5 @@ class Reminding(ServiceCore):
     def _reminder_stop_url(self, reservation: Reservation) -> str:
         assert self._code_secret is not None  # bookings need it
         token = reminder_token(self._code_secret, reservation.reference)
-        return f"{self._public_base_url}/notify/unsubscribe/{token}"
+        lang = reservation.language  # the page opens in the language of the booking
+        return f"{self._public_base_url}/notify/unsubscribe/{token}?lang={lang}"

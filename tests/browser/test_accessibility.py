@@ -164,3 +164,12 @@ def test_the_check_can_fail(context: BrowserContext, axe_script: Path) -> None:
     found = axe(page, axe_script)
     assert any(v.startswith("image-alt") for v in found)
     assert any(v.startswith("color-contrast") for v in found)
+
+
+def test_unsubscribe_page(context: BrowserContext, live: LiveServer, axe_script: Path) -> None:
+    """The page of the link in notices and reminders, in a resident's language and in all."""
+    page = context.new_page()
+    for query in ("?lang=vi", "?lang=ja-easy", ""):
+        page.goto(f"{live.base}/notify/unsubscribe/some-token-0123{query}")
+        assert page.get_by_role("button").count() == 1
+        assert axe(page, axe_script) == []

@@ -94,7 +94,12 @@ def test_a_resident_follows_a_ticket_through_the_relay(
         ticket = httpx.post(
             f"{server}/api/v1/tickets", json={"category_id": "koseki"}, headers=bearer(tokens.kiosk)
         ).json()["ticket"]
-        body = {"public_id": ticket["public_id"], "channel": "email", "address": ADDRESS}
+        body = {
+            "public_id": ticket["public_id"],
+            "channel": "email",
+            "address": ADDRESS,
+            "language": "en",
+        }
         answer = settled(relay, httpx.post(f"{relay}/api/v1/notify/subscribe", json=body))
         assert answer.status_code == 201, answer.text
         token = answer.json()["subscription"]["token"]
@@ -124,7 +129,7 @@ def test_a_resident_follows_a_ticket_through_the_relay(
         # The link in the messages: on the relay, GET only shows the page; its POST is pulled.
         again = settled(relay, httpx.post(f"{relay}/api/v1/notify/subscribe", json=body))
         link = again.json()["subscription"]["unsubscribe_url"]
-        assert link.startswith(f"{relay}/notify/unsubscribe/")
+        assert link.startswith(f"{relay}/notify/unsubscribe/") and link.endswith("?lang=en")
         page = httpx.get(link)
         assert page.status_code == 200 and '<form method="post">' in page.text
         assert "form-action 'self'" in page.headers["content-security-policy"]

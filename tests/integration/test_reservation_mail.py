@@ -128,7 +128,8 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
     assert link.startswith("http://127.0.0.1:8000/notify/unsubscribe/r.")
     assert isinstance(message, EmailMessage)
     assert f"Stop reminder e-mails: {link}" in message.get_content()
-    path = link.removeprefix("http://127.0.0.1:8000")
+    path, _, query = link.removeprefix("http://127.0.0.1:8000").partition("?")
+    assert query == "lang=en"  # the stop page opens in the booking's language
 
     # A forged token (another signature) changes nothing.
     forged = client.post(path[:-4] + "AAAA", content=b"List-Unsubscribe=One-Click")

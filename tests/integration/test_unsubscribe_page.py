@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, func, select
 from support.server import app_client, bearer
@@ -69,3 +70,40 @@ def test_get_asks_and_only_the_buttons_post_stops(sqlite_url: str, tmp_path: Pat
 
 def test_the_reminder_prefix_is_the_services() -> None:
     assert REMINDER_TOKEN_PREFIX == reminding.REMINDER_TOKEN_PREFIX
+
+
+def test_the_link_opens_the_page_in_the_residents_language(sqlite_url: str, tmp_path: Path) -> None:
+    clock = FakeClock(OPEN_MOMENT)
+    with app_client(sqlite_url, clock, smtp_url="smtp://127.0.0.1:9", data_dir=tmp_path) as (
+        client,
+        tokens,
+        _,
+    ):
+        ticket = client.post(
+            "/api/v1/tickets", json={"category_id": "koseki"}, headers=bearer(tokens.kiosk)
+        ).json()["ticket"]
+        body = {
+            "public_id": ticket["public_id"],
+            "channel": "email",
+            "address": "b@example.jp",
+            "language": "vi",
+        }
+        made = client.post("/api/v1/notify/subscribe", json=body)
+        assert made.status_code == 201, made.text
+        link = made.json()["subscription"]["unsubscribe_url"]
+        assert link.endswith("?lang=vi")
+        parts = urlsplit(link)
+        relative = f"{parts.path}?{parts.query}"
+        page = client.get(relative)
+        assert '<html lang="vi">' in page.text
+        assert visitor_text.text("vi", "reserve.unsubscribe_button") in page.text
+        assert visitor_text.text("ja", "reserve.unsubscribe_ask") in page.text  # for helpers
+        assert visitor_text.text("en", "reserve.unsubscribe_ask") not in page.text
+        stopped = client.post(relative)
+        assert visitor_text.text("vi", "reserve.notify_stopped") in stopped.text
+        # A language that is not a visitor language is not trusted: every language instead.
+        odd = client.get(f"/notify/unsubscribe/{made.json()['subscription']['token']}?lang=xx")
+        assert '<html lang="ja">' in odd.text and 'lang="xx"' not in odd.text
+        for lang in visitor_text.LANGUAGES:
+            assert visitor_text.text(lang, "reserve.notify_stopped") not in odd.text
+            assert visitor_text.text(lang, "reserve.unsubscribe_ask") in odd.text
