@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from support.server import RELAY_SECRET, bearer, free_port, prepare, relay_process, server_process
+from support.waiting import eventually
 from tests_constants import REDIS_URL
 from websockets.sync.client import connect
 
@@ -23,21 +23,6 @@ from queue_server.service.ports import SystemClock
 from relay.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER, encode, sign
 
 OFFICE = "shirakawa-shimin"
-
-
-def eventually(check: Callable[[], Any], seconds: float = 15.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except (httpx.HTTPError, KeyError, AssertionError):
-            if time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
 
 
 def waiting(status: dict[str, Any]) -> dict[str, int]:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 from support.relay_faults import DroppingProxy
 from support.server import RELAY_SECRET, prepare, relay_process, server_process
+from support.waiting import eventually
 from tests_constants import REDIS_URL
 
 from queue_server.adapters import tables as t
@@ -23,20 +22,6 @@ from queue_server.service.ports import SystemClock
 SECRET = "test-secret-for-relay-bookings"
 EMAIL = "canary.relay-resident@example.jp"
 OFFICE = "shirakawa-shimin"
-
-
-def eventually(check: Callable[[], Any], seconds: float = 20.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except (httpx.HTTPError, KeyError, StopIteration):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
 
 
 def pulling_from(relay: str) -> dict[str, str]:

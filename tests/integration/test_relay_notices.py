@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, select
 from support.server import RELAY_SECRET, bearer, prepare, relay_process, server_process
+from support.waiting import eventually
 from tests_constants import REDIS_URL
 
 from queue_server.adapters import tables as t
@@ -21,20 +20,6 @@ from queue_server.service.ports import SystemClock
 
 ADDRESS = "canary.follower@example.jp"
 OFFICE = "shirakawa-shimin"
-
-
-def eventually(check: Callable[[], Any], seconds: float = 20.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-        except (httpx.HTTPError, KeyError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
 
 
 def settled(base: str, response: httpx.Response) -> httpx.Response:
