@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -43,7 +44,10 @@ def run(kind: str, scenario: Scenario, **limits: Any) -> None:
         finally:
             await queue.close()
 
-    asyncio.run(main())
+    # In a thread of its own: the browser tests' Playwright (sync API) keeps an event loop
+    # running in the main thread for the whole session, where asyncio.run() is refused.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, main()).result()
     if kind == "redis":  # what the scenario's made-up office left behind
         import redis
 
