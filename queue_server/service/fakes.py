@@ -4,6 +4,7 @@ Each port has its fake (`FakeTicketStore` for `TicketStore`, ...); they share on
 so `FakeQueueStore` (all of them) sees one consistent office. `FakeStoreFactory` runs write jobs
 at once and undoes a job that raises, as the office's writer does with its savepoints.
 `tests/integration/test_store_contracts.py` holds every fake to the same contract as the SQL store.
+The tables are in `fake_tables`, the record ports' fakes in `fake_records`.
 """
 
 from __future__ import annotations
@@ -12,23 +13,26 @@ import copy
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from queue_server.domain.facts import Facts
-from queue_server.domain.notices import Subscription
-from queue_server.domain.recorded import RecordedEvent, RecordedTransition, facts_from_records
-from queue_server.domain.reservations import HOLDING_STATES, Reservation
 from queue_server.domain.ticket import (
     AT_COUNTER_STATES,
     OPEN_STATES,
     Action,
     Ticket,
     TicketState,
-    Transition,
 )
+from queue_server.service.fake_records import (
+    FakeAttachmentStore,
+    FakeCodeStore,
+    FakeDeviceStore,
+    FakeLearningFacts,
+    FakeNoticeStore,
+    FakeReservationStore,
+)
+from queue_server.service.fake_tables import FakePort, FakeTables
 from queue_server.service.ports import (
     AttachmentStore,
     CodeStore,
@@ -50,46 +54,7 @@ from queue_server.service.ports import (
 T = TypeVar("T")
 
 
-@dataclass
-class FakeTables:
-    """One office's data, as the database would hold it."""
-
-    office: OfficeRecord
-    config: dict[str, Any]
-    events: list[tuple[int, str, datetime, dict[str, Any]]] = field(default_factory=list)
-    numbers: dict[tuple[str, date], int] = field(default_factory=dict)
-    tickets: dict[int, Ticket] = field(default_factory=dict)
-    origins: dict[int, str] = field(default_factory=dict)  # ticket id -> category at issue
-    issuers: dict[int, str | None] = field(default_factory=dict)  # ticket id -> who issued it
-    transitions: list[tuple[int, Transition, str | None]] = field(default_factory=list)
-    counters: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    redeemed: dict[str, tuple[int | None, datetime]] = field(default_factory=dict)
-    preapplications: dict[str, dict[str, Any]] = field(default_factory=dict)
-    audit_log: list[tuple[str, str, int | None, datetime]] = field(default_factory=list)
-    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    reservations: dict[int, Reservation] = field(default_factory=dict)
-    subscriptions: dict[int, Subscription] = field(default_factory=dict)
-
-    @classmethod
-    def for_office(
-        cls, office_id: str, config: Mapping[str, Any], at: datetime, closed_through: date
-    ) -> FakeTables:
-        """A freshly loaded office: seq 0, nothing to close before `closed_through`."""
-        return cls(OfficeRecord(office_id, 0, closed_through, at), dict(config))
-
-    def add_device(self, name: str, kind: str) -> None:
-        """Register a kiosk or board (the accounts' job in the real database)."""
-        seen = {"last_seen_at": None, "health": None, "health_at": None, "revoked_at": None}
-        self.devices[name] = {"name": name, "kind": kind, **seen}
-
-
-class _Fake:
-    def __init__(self, tables: FakeTables) -> None:
-        self.tables = tables
-
-
-class FakeOfficeStore(_Fake):
+class FakeOfficeStore(FakePort):
     def office(self) -> OfficeRecord:
         return self.tables.office
 
@@ -123,7 +88,7 @@ class FakeOfficeStore(_Fake):
         return pruned
 
 
-class FakeNumberStore(_Fake):
+class FakeNumberStore(FakePort):
     def take_number(self, category_id: str, day: date, first: int) -> int:
         last = self.tables.numbers.get((category_id, day))
         number = first if last is None else last + 1
@@ -142,7 +107,7 @@ def _copy(ticket: Ticket) -> Ticket:
     return replace(ticket, transitions=[])
 
 
-class FakeTicketStore(_Fake):
+class FakeTicketStore(FakePort):
     def add_ticket(self, ticket: Ticket, device: str | None) -> None:
         ticket.id = max(self.tables.tickets, default=0) + 1
         if ticket.queued_at is None:
@@ -254,195 +219,12 @@ class FakeTicketStore(_Fake):
         self.tables.tickets[ticket.id] = replace(stored, print_outcome=outcome, print_reason=reason)
 
 
-class FakeCounterStore(_Fake):
+class FakeCounterStore(FakePort):
     def counter_states(self) -> dict[str, str]:
         return {c: state for c, (state, _) in self.tables.counters.items()}
 
     def set_counter_state(self, counter_id: str, state: str, at: datetime) -> None:
         self.tables.counters[counter_id] = (state, at)
-
-
-class FakeCodeStore(_Fake):
-    def code_redeemed(self, fingerprint: str) -> bool:
-        return fingerprint in self.tables.redeemed
-
-    def redeem_code(self, fingerprint: str, ticket: Ticket, at: datetime) -> None:
-        self.tables.redeemed[fingerprint] = (ticket.id, at)
-
-    def add_preapplication(self, record: Mapping[str, Any]) -> None:
-        stored = {"office_id": self.tables.office.id, **record}
-        self.tables.preapplications[str(record["reference"])] = stored
-
-    def take_preapplication(self, reference: str) -> dict[str, Any] | None:
-        return self.tables.preapplications.pop(reference, None)
-
-    def delete_expired_preapplications(self, now: datetime) -> int:
-        expired = [r for r, p in self.tables.preapplications.items() if p["expires_at"] <= now]
-        for reference in expired:
-            del self.tables.preapplications[reference]
-        return len(expired)
-
-    def audit(
-        self, actor: str, action: str, ticket_id: int | None, at: datetime, detail: str = ""
-    ) -> None:
-        self.tables.audit_log.append((actor, action, ticket_id, at))
-
-
-class FakeDeviceStore(_Fake):
-    def device_health(self, name: str) -> dict[str, Any] | None:
-        found = self.tables.devices.get(name)
-        return None if found is None or found["health"] is None else dict(found["health"])
-
-    def set_device_health(self, name: str, health: Mapping[str, Any], at: datetime) -> None:
-        found = self.tables.devices.get(name)
-        if found is not None:  # an unknown device changes nothing, as an UPDATE of no row
-            found.update(health=dict(health), health_at=at, last_seen_at=at)
-
-    def devices(self) -> list[dict[str, Any]]:
-        return [dict(self.tables.devices[name]) for name in sorted(self.tables.devices)]
-
-
-class FakeAttachmentStore(_Fake):
-    def attach(self, ticket: Ticket, kind: str, data: Mapping[str, Any], at: datetime) -> None:
-        self.tables.attachments.append(
-            {
-                "ticket_id": ticket.id,
-                "business_date": ticket.business_date,
-                "kind": kind,
-                "data": copy.deepcopy(dict(data)),
-                "created_at": at,
-            }
-        )
-
-    def attachments(self, ticket: Ticket) -> list[dict[str, Any]]:
-        return [
-            {"kind": a["kind"], "data": copy.deepcopy(a["data"]), "created_at": a["created_at"]}
-            for a in self.tables.attachments
-            if a["ticket_id"] == ticket.id
-        ]
-
-    def delete_attachments_through(self, day: date) -> int:
-        kept = [a for a in self.tables.attachments if a["business_date"] > day]
-        deleted = len(self.tables.attachments) - len(kept)
-        self.tables.attachments = kept
-        return deleted
-
-
-class FakeReservationStore(_Fake):
-    def add_reservation(self, reservation: Reservation) -> None:
-        reservation.id = max(self.tables.reservations, default=0) + 1
-        self.tables.reservations[reservation.id] = replace(reservation)
-
-    def save_reservation(self, reservation: Reservation) -> None:
-        assert reservation.id is not None
-        stored = self.tables.reservations[reservation.id]
-        self.tables.reservations[reservation.id] = replace(
-            reservation, reference=stored.reference, code_hash=stored.code_hash
-        )
-
-    def _find(self, keep: Callable[[Reservation], bool]) -> Reservation | None:
-        found = next((r for r in self.tables.reservations.values() if keep(r)), None)
-        return replace(found) if found is not None else None
-
-    def reservation_by_reference(self, reference: str) -> Reservation | None:
-        return self._find(lambda r: r.reference == reference)
-
-    def reservation_by_code(self, code_hash: str) -> Reservation | None:
-        return self._find(lambda r: r.code_hash == code_hash)
-
-    def reservation_for_ticket(self, ticket_id: int) -> Reservation | None:
-        return self._find(lambda r: r.ticket_id == ticket_id)
-
-    def booked_counts(self, category_id: str, day: date) -> dict[datetime, int]:
-        counts: dict[datetime, int] = {}
-        for r in self.tables.reservations.values():
-            holds = r.state in HOLDING_STATES
-            if holds and r.category_id == category_id and r.business_date == day:
-                counts[r.slot_start] = counts.get(r.slot_start, 0) + 1
-        return counts
-
-    def reservations_between(
-        self, first: date, last: date, category_id: str | None = None
-    ) -> list[Reservation]:
-        found = [
-            replace(r)
-            for r in self.tables.reservations.values()
-            if first <= r.business_date <= last and category_id in (None, r.category_id)
-        ]
-        return sorted(found, key=lambda r: (r.slot_start, r.id or 0))
-
-    def forget_reservation_contacts(self, through: date) -> int:
-        forgotten = 0
-        for r in self.tables.reservations.values():
-            if r.business_date <= through and r.email is not None:
-                r.email = None
-                forgotten += 1
-        return forgotten
-
-
-class FakeNoticeStore(_Fake):
-    def add_subscription(self, subscription: Subscription) -> None:
-        subscription.id = max(self.tables.subscriptions, default=0) + 1
-        self.tables.subscriptions[subscription.id] = replace(
-            subscription, sent=list(subscription.sent)
-        )
-
-    def save_subscription(self, subscription: Subscription) -> None:
-        assert subscription.id is not None
-        stored = self.tables.subscriptions[subscription.id]
-        stored.sent = list(subscription.sent)
-        stored.attempts = subscription.attempts
-
-    def subscriptions(self) -> list[Subscription]:
-        return [replace(s, sent=list(s.sent)) for _, s in sorted(self.tables.subscriptions.items())]
-
-    def delete_subscription(self, token: str) -> bool:
-        found = [i for i, s in self.tables.subscriptions.items() if s.token == token]
-        for i in found:
-            del self.tables.subscriptions[i]
-        return bool(found)
-
-    def delete_subscriptions_through(self, day: date) -> int:
-        old = [i for i, s in self.tables.subscriptions.items() if s.business_date <= day]
-        for i in old:
-            del self.tables.subscriptions[i]
-        return len(old)
-
-
-class FakeLearningFacts(_Fake):
-    def facts(self, since: datetime, until: datetime, zone: ZoneInfo) -> Facts:
-        moved = {i for i, tr, _ in self.tables.transitions if since <= tr.at < until}
-        rows = sorted(
-            (
-                (i, tr.at, n, tr)
-                for n, (i, tr, _) in enumerate(self.tables.transitions)
-                if i in moved and tr.at < until
-            ),
-            key=lambda row: row[:3],
-        )
-        transitions = [
-            RecordedTransition(
-                i,
-                tr.action.value,
-                tr.from_state.value if tr.from_state else None,
-                tr.at,
-                tr.category_id,
-                tr.from_category_id,
-                tr.counter_id,
-                tr.service_minutes,
-                self.tables.tickets[i].priority.rank,
-            )
-            for i, _, _, tr in rows
-        ]
-        events = [
-            RecordedEvent(kind, at, payload)
-            for _, kind, at, payload in self.tables.events
-            if since <= at < until and kind in ("counter.changed", "ticket.called")
-        ]
-        return facts_from_records(transitions, events, since, zone)
-
-    def counter_state_times(self) -> dict[str, datetime]:
-        return {c: at for c, (_, at) in self.tables.counters.items()}
 
 
 class FakeQueueStore(
