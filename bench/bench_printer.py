@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import date
 
 from printer.fake import FakePrinter
-from printer.render import PrinterProfile, SlipFonts, make_profile, render_bytes
+from printer.layout import PrinterProfile, make_profile
+from printer.render import SlipFonts, render_bytes
 from printer.slip import sample_slip
 from printer.transports import Printer, TcpLink, open_printer, query_status
 from printer.urls import TcpAddress

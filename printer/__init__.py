@@ -6,7 +6,8 @@ Layers, each importing only the ones before it:
 
 Entry points for the kiosk and the server:
     printer.slip.slip_from_ticket(ticket, office_name, category_names, language, waiting_area)
-    printer.render.make_profile(width, mode, name) / render_bytes(slip, profile) / render_png(...)
+    printer.layout.make_profile(width, mode, name)
+    printer.render.render_bytes(slip, profile) / render_png(...)
     printer.transports.open_printer(url, profile, timeout_s=...) -> Printer
         .print_slip(slip) -> PrintResult      .status() -> PrinterStatus
 

@@ -75,7 +75,7 @@ def _printer_arguments(parser: argparse.ArgumentParser) -> None:
 def test_page(args: argparse.Namespace) -> int:
     """Print the sample slip and report the outcome."""
     from printer.errors import PrinterError
-    from printer.render import make_profile
+    from printer.layout import make_profile
     from printer.slip import sample_slip
     from printer.transports import open_printer
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from printer.errors import FailureReason, PrinterError
-from printer.render import Mode, PrinterProfile, SlipFonts, raster_job, render_bytes, render_image
+from printer.layout import Mode, PrinterProfile
+from printer.render import SlipFonts, raster_job, render_bytes, render_image
 from printer.slip import Slip
 from printer.status import Outcome, PrinterStatus, PrintResult
 

@@ -23,8 +23,9 @@ from printer.errors import (
     PrinterTimeoutError,
     PrinterUnreachableError,
 )
+from printer.layout import PrinterProfile
 from printer.local import FilePrinter, VirtualPrinter
-from printer.render import PrinterProfile, SlipFonts, render_bytes
+from printer.render import SlipFonts, render_bytes
 from printer.slip import Slip
 from printer.status import STATUS_QUERIES, Outcome, PrinterStatus, PrintResult
 from printer.urls import (

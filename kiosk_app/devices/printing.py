@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk_app.flow import Category
-from printer.render import make_profile
+from printer.layout import make_profile
 from printer.slip import slip_from_ticket
 from printer.status import PrinterStatus, PrintResult
 from printer.transports import open_printer

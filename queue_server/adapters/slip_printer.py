@@ -27,7 +27,7 @@ class EscposSlipPrinter:
         self, printer: PrinterConfig, office: Office, ticket: Mapping[str, Any]
     ) -> dict[str, Any]:
         from printer.errors import PrinterError
-        from printer.render import make_profile
+        from printer.layout import make_profile
         from printer.slip import slip_from_ticket
         from printer.transports import open_printer
 

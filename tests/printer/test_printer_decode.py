@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from printer.escpos_decode import Cut, EscposDecodeError, EscposParser, StatusQuery, decode
-from printer.render import GS, INIT, make_profile, native_qr, render_bytes
+from printer.kanji import native_qr
+from printer.layout import GS, INIT, make_profile
+from printer.render import render_bytes
 from printer.slip import sample_slip
 
 

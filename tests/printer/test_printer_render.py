@@ -9,17 +9,9 @@ from PIL import Image
 
 from printer.errors import PrinterConfigError
 from printer.escpos_decode import decode
-from printer.render import (
-    PROFILES,
-    Mode,
-    PrinterProfile,
-    SlipFonts,
-    cp932_printable,
-    make_profile,
-    render_bytes,
-    render_png,
-    wrap,
-)
+from printer.kanji import cp932_printable
+from printer.layout import PROFILES, Mode, PrinterProfile, make_profile, wrap
+from printer.render import SlipFonts, render_bytes, render_png
 from printer.slip import sample_slip
 from printer.texts import Language
 

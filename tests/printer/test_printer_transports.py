@@ -13,7 +13,8 @@ from PIL import Image
 from printer.errors import FailureReason
 from printer.escpos_decode import decode
 from printer.fake import FakePrinter, FakeSlip, FakeState
-from printer.render import PrinterProfile, SlipFonts, make_profile
+from printer.layout import PrinterProfile, make_profile
+from printer.render import SlipFonts
 from printer.slip import SAMPLE_WAITING_AREA, sample_slip, slip_from_ticket
 from printer.status import Health, Outcome, Paper
 from printer.transports import open_printer
