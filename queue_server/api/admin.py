@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from queue_server.adapters.audit import audit_csv
 from queue_server.adapters.office_file import parse_office, parse_office_text
@@ -23,6 +23,7 @@ from queue_server.adapters.sql_statistics import SqlStatistics
 from queue_server.api.console import statistics
 from queue_server.api.deps import AdminDep, Caller, ContainerDep
 from queue_server.api.errors import ApiError
+from queue_server.api.params import StrictBody
 from queue_server.domain.office import Office
 from queue_server.service.jsonable import jsonable
 from queue_server.service.statistics import GROUPINGS, csv_text
@@ -48,17 +49,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 Name = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class StaffRequest(_Body):
+class StaffRequest(StrictBody):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
     role: Literal["clerk", "admin"]
     password: str = Field(min_length=8, max_length=200)
 
 
-class DeviceRequest(_Body):
+class DeviceRequest(StrictBody):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["kiosk", "board"]
 

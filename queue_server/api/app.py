@@ -30,12 +30,14 @@ from queue_server.api import (
     admin_reservations,
     apply,
     console,
+    device_routes,
     docs,
     errors,
     metrics,
     notify,
     opendata,
     pages,
+    request_routes,
     reserve,
     routes,
     ws,
@@ -266,6 +268,9 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # outermost: the 413 answers get it too
     errors.install(app)
     docs.install(app, production=settings.environment == "production")
+    # Before `routes`: its POST /tickets/{id}/{action} would take /tickets/{id}/print-outcome.
+    app.include_router(device_routes.router)
+    app.include_router(request_routes.router)
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.include_router(pages.router)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 import visitor_text
 from display_board.announce import BadNumber, Call, announcement
@@ -22,6 +22,7 @@ from display_board.public_pages import SERVICE_WORKER_HEADERS, SERVICE_WORKER_TY
 from display_board.voice import Announcer, default_voices
 from queue_server.api.deps import Caller, CallerDep, Container, ContainerDep
 from queue_server.api.errors import ApiError
+from queue_server.api.params import StrictBody
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -146,8 +147,7 @@ def announcer(request: Request) -> Announcer:
 AnnouncerDep = Annotated[Announcer, Depends(announcer)]
 
 
-class AnnouncementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class AnnouncementRequest(StrictBody):
     number: str = Field(min_length=1, max_length=16, examples=["A-012"])
     counter: int = Field(ge=1, le=999)
     recall: bool = False

@@ -56,10 +56,10 @@ def _local(c: ContainerDep, moment: datetime) -> datetime:
 
 
 def _with_qr(answer: dict[str, Any]) -> dict[str, Any]:
-    from queue_server.api.routes import _qr_svg
+    from queue_server.api.request_routes import qr_svg
 
     if "code" in answer:
-        answer = {**answer, "qr_svg": _qr_svg(str(answer["code"]))}
+        answer = {**answer, "qr_svg": qr_svg(str(answer["code"]))}
     return answer
 
 

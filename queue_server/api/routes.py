@@ -6,18 +6,17 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from queue_server.adapters.accounts import InvalidCredentials
 from queue_server.api.deps import CallerDep, ClerkDep, ContainerDep, IssuerDep, TokenDep
 from queue_server.api.errors import ApiError
-from queue_server.domain.forms import FORMS
+from queue_server.api.params import StrictBody, TicketId
 from queue_server.domain.office import LANGUAGES
 from queue_server.domain.ticket import Action, Priority
-from queue_server.service.form_words import form_schema
 from queue_server.service.jsonable import jsonable
 from queue_server.service.views import TicketView
 
@@ -25,17 +24,9 @@ router = APIRouter(prefix="/api/v1")
 #: Seconds a browser or proxy may reuse a status (the state moves at most a few times a second).
 STATUS_MAX_AGE = 2
 NO_STORE = {"Cache-Control": "no-store"}
-#: Ticket ids are 64-bit database keys: a larger number is refused before it reaches SQL.
-MAX_ID = 2**63 - 1
-TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-class _Body(BaseModel):
-    # strict: `"yes"` is not a boolean and `"5"` is not a number (JSON has the real types).
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class IssueRequest(_Body):
+class IssueRequest(StrictBody):
     category_id: str | None = Field(
         default=None, min_length=1, max_length=40, examples=["certificates"]
     )
@@ -83,19 +74,19 @@ class TicketEnvelope(BaseModel):
     ticket: TicketOut
 
 
-class TransferRequest(_Body):
+class TransferRequest(StrictBody):
     category_id: str = Field(min_length=1, max_length=40)
 
 
-class CallRequest(_Body):
+class CallRequest(StrictBody):
     counter_id: str = Field(min_length=1, max_length=40)
 
 
-class CallNextRequest(_Body):
+class CallNextRequest(StrictBody):
     finish_current: bool = False
 
 
-class CounterStateRequest(_Body):
+class CounterStateRequest(StrictBody):
     state: Literal["open", "paused", "closed"]
 
 
@@ -183,54 +174,7 @@ async def issue_ticket(c: ContainerDep, who: IssuerDep, body: IssueRequest) -> J
     return JSONResponse(_ticket_json(c, view), status_code=201, headers=NO_STORE)
 
 
-class PreapplicationRequest(_Body):
-    category_id: str = Field(min_length=1, max_length=40)
-    form: str = Field(min_length=1, max_length=40)
-    fields: dict[str, Any]
-    language: str = "ja"
-
-
-@router.get("/forms", tags=["requests"])
-def list_forms() -> dict[str, Any]:
-    """The request forms (questions only, no data) kiosks and pages render. Public."""
-    return {"forms": [form_schema(spec) for spec in FORMS.values()]}
-
-
-@router.post("/preapplications", status_code=201, tags=["requests"])
-def preapply(c: ContainerDep, body: PreapplicationRequest) -> dict[str, Any]:
-    """A resident fills the form at home; the answer holds the code for the QR (no data)."""
-    result = c.service.preapply(body.category_id, body.form, body.fields, body.language)
-    answer = jsonable(result, c.service.zone)
-    answer["qr_svg"] = _qr_svg(result["code"])
-    return {"preapplication": answer}
-
-
-def _qr_svg(text: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4)
-    return str(image.to_string(encoding="unicode"))
-
-
-@router.get("/tickets/{ticket_id}/request", tags=["requests"])
-def ticket_request(c: ContainerDep, who: ClerkDep, ticket_id: TicketId) -> dict[str, Any]:
-    """The ticket's prefilled request and fee total (clerks; every access is audit-logged)."""
-    return {"request": jsonable(c.service.ticket_request(ticket_id, who.name), c.service.zone)}
-
-
-@router.get("/tickets/{ticket_id}/request.pdf", tags=["requests"], response_class=Response)
-def ticket_request_pdf(c: ContainerDep, who: ClerkDep, ticket_id: TicketId) -> Response:
-    """The completed request as an A4 PDF for the visitor to check and sign (audit-logged)."""
-    number, pdf = c.service.request_pdf(ticket_id, who.name)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="request-{number}.pdf"'},
-    )
-
-
-class CodeRequest(_Body):
+class CodeRequest(StrictBody):
     code: str = Field(min_length=1, max_length=1000)
 
 
@@ -267,76 +211,6 @@ async def ticket_by_public_id(c: ContainerDep, public_id: str) -> dict[str, Any]
 @router.get("/tickets/{ticket_id}", response_model=TicketEnvelope, tags=["tickets"])
 def get_ticket(c: ContainerDep, _: ClerkDep, ticket_id: TicketId) -> dict[str, Any]:
     return _ticket_json(c, c.service.ticket(ticket_id))
-
-
-class PrintOutcomeRequest(_Body):
-    outcome: Literal["printed", "failed"]
-    reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")
-    printer_status: dict[str, Any] | None = None
-
-
-class HealthRequest(_Body):
-    printer: dict[str, str | bool | None] | None = None
-
-
-class ReprintRequest(_Body):
-    printer_id: str = Field(min_length=1, max_length=40)
-
-
-@router.post("/tickets/{ticket_id}/print-outcome", tags=["printing"])
-def print_outcome(
-    c: ContainerDep, who: IssuerDep, ticket_id: TicketId, body: PrintOutcomeRequest
-) -> dict[str, Any]:
-    """The kiosk reports whether the slip came out. On failure the answer carries what the kiosk
-    shows instead (number and QR target), and staff get a `ticket.print_failed` alert."""
-    view = c.service.record_print(
-        ticket_id, body.outcome, body.reason, who.name, own_only=who.device is not None
-    )
-    if body.printer_status is not None and who.device is not None:
-        c.service.report_health(who.device.name, {"printer": body.printer_status})
-    answer: dict[str, Any] = {"ticket": view.as_json(c.service.zone)}
-    if body.outcome == "failed":
-        answer["fallback"] = {
-            "number": view.number,
-            "status_url": view.status_url,
-            "message_ja": "番号札を印刷できませんでした。この画面の番号をお控えいただくか、"
-            "QRコードを読み取ってください。",
-            "message_en": "The slip could not be printed. Please note the number on the screen"
-            " or scan the QR code.",
-        }
-    return answer
-
-
-@router.post("/tickets/{ticket_id}/reprint", tags=["printing"])
-def reprint(
-    c: ContainerDep, who: ClerkDep, ticket_id: TicketId, body: ReprintRequest
-) -> dict[str, Any]:
-    """Print the ticket's slip again on one of the office's printers (now, or not at all)."""
-    result: dict[str, Any] = jsonable(
-        c.service.reprint(ticket_id, body.printer_id, who.name), c.service.zone
-    )
-    return result
-
-
-@router.get("/printers", tags=["printing"])
-def printers(c: ContainerDep, _: ClerkDep) -> dict[str, Any]:
-    """Printers the server can print on."""
-    return {"printers": c.service.printers()}
-
-
-@router.post("/devices/me/health", tags=["devices"])
-def device_health(c: ContainerDep, who: CallerDep, body: HealthRequest) -> dict[str, Any]:
-    """A kiosk or board reports its health (e.g. its printer: online, paper, cover)."""
-    if who.device is None:
-        raise ApiError(403, "forbidden", "only devices report their health")
-    changed = c.service.report_health(who.device.name, body.model_dump(exclude_none=True))
-    return {"device": who.device.name, "changed": changed}
-
-
-@router.get("/devices", tags=["devices"])
-def devices(c: ContainerDep, _: ClerkDep) -> dict[str, Any]:
-    """Kiosks and boards with their last health report: printer alerts for staff."""
-    return {"devices": jsonable(c.service.devices(), c.service.zone)}
 
 
 _ACTIONS = {a.value: a for a in Action if a not in (Action.ISSUE, Action.CALL, Action.CLOSE_OUT)}
