@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, time
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from queue_server.domain.congestion import DEFAULT_LAMP, LampThresholds
+from queue_server.adapters.office_schema import (
+    CongestionSection,
+    Identifier,
+    Model,
+    Names,
+    ReservationSection,
+    SpecialOpening,
+    parse_range,
+    parse_time,
+)
 from queue_server.domain.errors import InvalidConfiguration
 from queue_server.domain.forms import FORMS
 from queue_server.domain.office import (
@@ -30,64 +36,19 @@ from queue_server.domain.office import (
     Office,
     PrinterConfig,
     ReservationRule,
-    TimeRange,
 )
 from queue_server.domain.reservations import capacity_from_share
 
 DEMO_OFFICE = Path(__file__).resolve().parent.parent / "data" / "demo_office.toml"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 #: The highest ticket number: five digits fit the slip, the board and the display column.
 MAX_NUMBER = 99999
 _NUMBER = re.compile(r"[0-9]{1,5}")
 
 
-def _parse_time(text: str) -> time:
-    if text == "24:00":
-        return time.max
-    try:
-        return time.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a time like 08:30") from exc
-
-
-def _parse_range(text: str) -> TimeRange:
-    start, sep, end = text.partition("-")
-    if not sep:
-        raise ValueError(f"{text!r} is not a range like 08:30-17:15")
-    parsed = TimeRange(_parse_time(start.strip()), _parse_time(end.strip()))
-    if parsed.end <= parsed.start:
-        raise ValueError(f"{text!r} ends before it starts")
-    return parsed
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Names(_Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    ja: str = Field(min_length=1)
-    en: str | None = None
-    zh_hans: str | None = Field(default=None, alias="zh-Hans")
-    ko: str | None = None
-    vi: str | None = None
-    pt: str | None = None
-    ja_easy: str | None = Field(default=None, alias="ja-easy")
-
-    def as_map(self) -> dict[str, str]:
-        values = self.model_dump(by_alias=True)
-        return {lang: values[lang] for lang in LANGUAGES if values.get(lang)}
-
-
-class _SpecialOpening(_Model):
-    hours: str
-    procedures: list[Identifier] = Field(min_length=1)
-
-
-class _OfficeSection(_Model):
+class _OfficeSection(Model):
     id: Identifier
-    names: _Names
+    names: Names
     # The visitor languages this office offers (kiosk, slip, pages); names are required in these.
     languages: list[str] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     timezone: str = "Asia/Tokyo"
@@ -97,7 +58,7 @@ class _OfficeSection(_Model):
     hours: dict[str, str]
     closed_dates: dict[date, str] = Field(default_factory=dict)
     # "09:00-12:00", or {hours = "09:00-12:00", procedures = ["moving"]} for some procedures.
-    special_openings: dict[date, str | _SpecialOpening] = Field(default_factory=dict)
+    special_openings: dict[date, str | SpecialOpening] = Field(default_factory=dict)
 
     @field_validator("languages")
     @classmethod
@@ -131,88 +92,32 @@ class _OfficeSection(_Model):
         for key, text in value.items():
             if key not in _WEEKDAYS:
                 raise ValueError(f"{key!r} is not one of {', '.join(_WEEKDAYS)}")
-            _parse_range(text)
+            parse_range(text)
         return value
 
     @field_validator("special_openings")
     @classmethod
     def _opening_hours(
-        cls, value: dict[date, str | _SpecialOpening]
-    ) -> dict[date, str | _SpecialOpening]:
+        cls, value: dict[date, str | SpecialOpening]
+    ) -> dict[date, str | SpecialOpening]:
         for opening in value.values():
-            _parse_range(opening if isinstance(opening, str) else opening.hours)
+            parse_range(opening if isinstance(opening, str) else opening.hours)
         return value
 
 
-class _ReservationSection(_Model):
-    slot_minutes: int = Field(default=30, ge=5, le=240)
-    # Capacity: either bookings per slot, or the share of the serving counters' time.
-    per_slot: int | None = Field(default=None, ge=1)
-    counter_share: float | None = Field(default=None, gt=0, le=1)
-    hours: list[str] = Field(default_factory=list)
-    days_ahead: int = Field(default=30, ge=0, le=366)
-    lead_minutes: int = Field(default=60, ge=0)
-    on_special_openings: bool = True
-    early_minutes: int = Field(default=30, ge=0, le=240)
-    grace_minutes: int = Field(default=15, ge=0, le=240)
-
-    @field_validator("hours")
-    @classmethod
-    def _ranges(cls, value: list[str]) -> list[str]:
-        for text in value:
-            _parse_range(text)
-        return value
-
-    @model_validator(mode="after")
-    def _one_capacity(self) -> _ReservationSection:
-        if self.per_slot is not None and self.counter_share is not None:
-            raise ValueError("give per_slot or counter_share, not both")
-        return self
-
-
-def _two_rising(value: list[int], unit: str) -> list[int]:
-    if len(value) != 2 or not 0 < value[0] < value[1]:
-        raise ValueError(
-            f"give two {unit} thresholds, the yellow one then a higher red one, like [5, 15]"
-        )
-    return value
-
-
-class _CongestionSection(_Model):
-    """The lamp: yellow from the first threshold, red from the second (minutes or people)."""
-
-    minutes: list[StrictInt] = Field(default_factory=lambda: list(DEFAULT_LAMP.minutes))
-    people: list[StrictInt] = Field(default_factory=lambda: list(DEFAULT_LAMP.people))
-
-    @field_validator("minutes")
-    @classmethod
-    def _minutes(cls, value: list[int]) -> list[int]:
-        return _two_rising(value, "wait (minutes)")
-
-    @field_validator("people")
-    @classmethod
-    def _people(cls, value: list[int]) -> list[int]:
-        return _two_rising(value, "people waiting")
-
-    def thresholds(self) -> LampThresholds:
-        return LampThresholds(
-            minutes=(self.minutes[0], self.minutes[1]), people=(self.people[0], self.people[1])
-        )
-
-
-class _CategorySection(_Model):
+class _CategorySection(Model):
     id: Identifier
-    names: _Names
+    names: Names
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
     numbers: str = "1-999"
     fee: int = Field(default=0, ge=0)
     daily_cap: int | None = Field(default=None, ge=1)
     service_minutes: float = Field(default=5.0, gt=0, le=240)
     last_reception: str | None = None
-    waiting_area: _Names | None = None
+    waiting_area: Names | None = None
     form: str | list[str] | None = None
     reservable: bool = False
-    reservation: _ReservationSection | None = None
+    reservation: ReservationSection | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> _CategorySection:
@@ -236,25 +141,25 @@ class _CategorySection(_Model):
         return (self.form,) if isinstance(self.form, str) else tuple(self.form)
 
 
-class _CounterSection(_Model):
+class _CounterSection(Model):
     id: Identifier
     number: int = Field(ge=1)
-    names: _Names | None = None
+    names: Names | None = None
     categories: list[str] = Field(min_length=1)
 
 
-class _PrinterSection(_Model):
+class _PrinterSection(Model):
     id: Identifier
     name: str = Field(min_length=1)
     url: str = Field(pattern=r"^(tcp|usb|serial|file|virtual)://")
     profile: str | None = None
 
 
-class OfficeFile(_Model):
+class OfficeFile(Model):
     """The whole office file."""
 
     office: _OfficeSection
-    congestion: _CongestionSection = Field(default_factory=_CongestionSection)
+    congestion: CongestionSection = Field(default_factory=CongestionSection)
     categories: list[_CategorySection] = Field(min_length=1)
     counters: list[_CounterSection] = Field(min_length=1)
     printers: list[_PrinterSection] = Field(default_factory=list)
@@ -273,7 +178,7 @@ class OfficeFile(_Model):
             if missing:
                 raise ValueError(f"category {category.id!r} lacks names in: {', '.join(missing)}")
         for day, opening in self.office.special_openings.items():
-            if isinstance(opening, _SpecialOpening):
+            if isinstance(opening, SpecialOpening):
                 unknown = [p for p in opening.procedures if p not in ids]
                 if unknown:
                     raise ValueError(
@@ -292,7 +197,7 @@ class OfficeFile(_Model):
 def _reservation_rule(category: _CategorySection, serving: int) -> ReservationRule:
     """A reservable procedure's rule; without `per_slot`, capacity is its share (default 30%)
     of the serving counters' time in each slot."""
-    section = category.reservation or _ReservationSection()
+    section = category.reservation or ReservationSection()
     per_slot = section.per_slot
     if per_slot is None:
         share = section.counter_share if section.counter_share is not None else 0.3
@@ -302,7 +207,7 @@ def _reservation_rule(category: _CategorySection, serving: int) -> ReservationRu
     return ReservationRule(
         slot_minutes=section.slot_minutes,
         per_slot=max(1, per_slot),
-        hours=tuple(_parse_range(h) for h in section.hours),
+        hours=tuple(parse_range(h) for h in section.hours),
         days_ahead=section.days_ahead,
         lead_minutes=section.lead_minutes,
         on_special_openings=section.on_special_openings,
@@ -327,12 +232,12 @@ def parse_office(raw: dict[str, Any]) -> Office:
         raise InvalidConfiguration(f"office file: {_format_errors(exc)}") from exc
     section = spec.office
     calendar = Calendar(
-        weekly_hours={_WEEKDAYS.index(k): _parse_range(v) for k, v in section.hours.items()},
+        weekly_hours={_WEEKDAYS.index(k): parse_range(v) for k, v in section.hours.items()},
         holiday_country=section.holidays,
         year_end_closure=section.year_end_closure,
         closed_dates=dict(section.closed_dates),
         special_openings={
-            d: _parse_range(v if isinstance(v, str) else v.hours)
+            d: parse_range(v if isinstance(v, str) else v.hours)
             for d, v in section.special_openings.items()
         },
         special_procedures={
@@ -355,7 +260,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
                 fee=c.fee,
                 daily_cap=c.daily_cap,
                 service_minutes=c.service_minutes,
-                last_reception=_parse_time(c.last_reception) if c.last_reception else None,
+                last_reception=parse_time(c.last_reception) if c.last_reception else None,
                 waiting_area=c.waiting_area.as_map() if c.waiting_area else {},
                 forms=c.forms(),
                 reservable=c.reservable,
@@ -374,7 +279,7 @@ def parse_office(raw: dict[str, Any]) -> Office:
         for c in spec.counters
     )
     try:
-        day_close = _parse_time(section.day_close) if section.day_close else None
+        day_close = parse_time(section.day_close) if section.day_close else None
     except ValueError as exc:
         raise InvalidConfiguration(f"office file: office.day_close: {exc}") from exc
     return Office(
