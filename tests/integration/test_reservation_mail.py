@@ -119,9 +119,9 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
 ) -> None:
     handler, _ = inbox
     short = book(client, "2026-11-26T10:30:00+09:00")
-    kept = book(client, "2026-11-26T11:00:00+09:00", email="kept@example.jp")
+    kept = book(client, "2026-11-27T11:00:00+09:00", email="kept@example.jp")  # not due yet
     clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=TOKYO))
-    wait_for(lambda: len(handler.messages) == 2)
+    wait_for(lambda: len(handler.messages) == 1)
     message = next(m for m in handler.messages if m["To"] == EMAIL)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = str(message["List-Unsubscribe"]).strip("<>")
@@ -148,7 +148,7 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
     assert lookup(client, kept)["reminder"] is True  # only that booking's
     engine = create_engine(sqlite_url)
     with engine.connect() as c:
-        addresses = c.execute(select(t.reservations.c.email)).scalars().all()
+        addresses = c.execute(select(t.reservations.c.reminder_address)).scalars().all()
     engine.dispose()
     assert EMAIL not in addresses and "kept@example.jp" in addresses
     assert client.post(path).status_code == 200  # a second tap changes nothing
