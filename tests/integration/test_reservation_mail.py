@@ -143,7 +143,7 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert stopped.status_code == 200
-    assert "You will get no more reminder e-mails for this booking." in stopped.text
+    assert "You will get no more reminders for this booking." in stopped.text
     assert lookup(client, short)["reminder"] is False
     assert lookup(client, kept)["reminder"] is True  # only that booking's
     engine = create_engine(sqlite_url)
