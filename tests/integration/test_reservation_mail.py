@@ -127,7 +127,7 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
     link = str(message["List-Unsubscribe"]).strip("<>")
     assert link.startswith("http://127.0.0.1:8000/notify/unsubscribe/r.")
     assert isinstance(message, EmailMessage)
-    assert f"Stop reminder e-mails: {link}" in message.get_content()
+    assert f"Stop reminders: {link}" in message.get_content()
     path, _, query = link.removeprefix("http://127.0.0.1:8000").partition("?")
     assert query == "lang=en"  # the stop page opens in the booking's language
 
