@@ -13,11 +13,12 @@ from typing import Literal
 
 import visitor_text
 
-#: The ticket page's service worker (`/sw.js`): it may take any ticket page as its scope, and
-#: as a worker it loads nothing and talks only to its own origin.
+#: The service worker of the ticket pages and the booking page (`/sw.js`): it may take any ticket
+#: page (`/t/…`) or `/reserve` as its scope, and as a worker it loads nothing and talks only to
+#: its own origin.
 SERVICE_WORKER_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; connect-src 'self'",
-    "Service-Worker-Allowed": "/t/",
+    "Service-Worker-Allowed": "/",  # /t/… and /reserve: no common prefix below the root
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",

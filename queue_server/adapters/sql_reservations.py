@@ -27,7 +27,8 @@ _FIELDS = (
     "state",
     "created_at",
     "updated_at",
-    "email",
+    "reminder_channel",
+    "reminder_address",
     "ticket_id",
     "reminder_sent_at",
     "reminder_attempts",
@@ -111,9 +112,9 @@ class SqlReservationStore:
             .where(
                 _r.office_id == self._office_id,
                 _r.business_date <= through,
-                _r.email.is_not(None),
+                _r.reminder_address.is_not(None),
             )
-            .values(email=None)
+            .values(reminder_address=None)
         )
         return int(result.rowcount)
 

@@ -48,7 +48,10 @@ class WebPushNotifier:
 
     def send(self, to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
         subscription = json.loads(to)
-        data = json.dumps({"title": subject, "body": body}, ensure_ascii=False)
+        payload = {"title": subject, "body": body}
+        if unsubscribe_url is not None:
+            payload["unsubscribe"] = unsubscribe_url  # the worker's "stop" opens it
+        data = json.dumps(payload, ensure_ascii=False)
         try:
             webpush(
                 subscription,

@@ -84,7 +84,7 @@ async def _housekeeping(
     service: QueueService,
     accounts: Accounts,
     every: float,
-    mailer: SmtpMailer | None = None,
+    senders: Mapping[str, Mailer] | None = None,
     reminder_hour: int = 12,
 ) -> None:
     """Close the day when due; write when devices were last seen; send reservation reminders."""
@@ -93,8 +93,8 @@ async def _housekeeping(
         try:
             await asyncio.to_thread(service.close_day_if_due)
             await asyncio.to_thread(accounts.flush_seen)
-            if mailer is not None:
-                await asyncio.to_thread(service.send_reminders, mailer, reminder_hour)
+            if senders:
+                await asyncio.to_thread(service.send_reminders, senders, reminder_hour)
         except Exception as exc:  # keep the loop alive; the next use also closes the day
             logger.warning("housekeeping failed (%s)", type(exc).__name__)
 
@@ -191,13 +191,12 @@ def create_app(
         # full passes, whose pauses are the issue path's p99 (docs/queue-state.md).
         gc.collect()
         gc.freeze()
-        mailer = SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else None
+        senders = notice_senders(settings)
         closer = asyncio.create_task(
             _housekeeping(
-                service, accounts, settings.day_close_check_seconds, mailer, settings.reminder_hour
+                service, accounts, settings.day_close_check_seconds, senders, settings.reminder_hour
             )
         )
-        senders = notice_senders(settings)
         app.state.notice_channels = tuple(senders)
         if settings.web_push:
             key = vapid_key(settings.data_dir / "vapid-private.pem")

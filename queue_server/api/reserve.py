@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from queue_server.api import pages
 from queue_server.api.admin import _dates as admin_dates
 from queue_server.api.console import statistics
 from queue_server.api.deps import AdminDep, ClerkDep, ContainerDep
+from queue_server.api.notify import channels
 from queue_server.api.opendata import LICENCE
 from queue_server.domain.office import LANGUAGES
 from queue_server.service.jsonable import jsonable
@@ -27,12 +28,24 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ReminderChoice(_Body):
+    channel: str = Field(examples=["email", "line", "webpush"])
+    address: str = Field(
+        min_length=3,
+        max_length=2000,
+        description="e-mail, LINE user id, or the browser's push subscription as JSON",
+    )
+
+
 class BookingRequest(_Body):
     category_id: str = Field(min_length=1, max_length=40, examples=["mynumber"])
     start: datetime = Field(description="the slot's start, as offered (ISO 8601 with offset)")
     language: str = Field(default="ja", examples=list(LANGUAGES))
     email: str | None = Field(
-        default=None, max_length=254, description="only for a reminder; deleted after the day"
+        default=None, max_length=254, description="the older form of an e-mail `reminder`"
+    )
+    reminder: ReminderChoice | None = Field(
+        default=None, description="a reminder the day before; its address is deleted once sent"
     )
 
 
@@ -88,10 +101,19 @@ def reservation_slots(
 
 
 @router.post("/api/v1/reservations", status_code=201, tags=["reservations"])
-def book(c: ContainerDep, body: BookingRequest) -> JSONResponse:
-    """Book a place: 409 `slot_full`, 422 `slot_unavailable` or `not_reservable`. The answer
-    holds the QR text (`code`, also as `qr_svg`) and the `short_code`, shown only now."""
-    answer = c.service.book(body.category_id, _local(c, body.start), body.language, body.email)
+def book(c: ContainerDep, request: Request, body: BookingRequest) -> JSONResponse:
+    """Book a place: 409 `slot_full`, 422 `slot_unavailable` or `not_reservable`, or
+    `invalid_request` (a reminder channel not offered, a bad address). The answer holds the QR
+    text (`code`, also as `qr_svg`) and the `short_code`, shown only now."""
+    reminder = (body.reminder.channel, body.reminder.address) if body.reminder else None
+    answer = c.service.book(
+        body.category_id,
+        _local(c, body.start),
+        body.language,
+        body.email,
+        reminder=reminder,
+        available=channels(request),
+    )
     return _json(c, {"reservation": _with_qr(answer)}, 201)
 
 

@@ -256,8 +256,10 @@ HOLDING_STATES = (ReservationState.BOOKED, ReservationState.CHECKED_IN)
 
 @dataclass
 class Reservation:
-    """One booking. The short code is kept hashed; the e-mail (only when the resident asked
-    for a reminder) is deleted once the reservation's day is closed."""
+    """One booking. The short code is kept hashed. A reminder's address (an e-mail address, a
+    LINE user id or a browser's push subscription, only when the resident asked for one) is
+    deleted once the reminder is sent, or the booking is cancelled, checked in or its day
+    closed; the channel stays, to tell staff a reminder was asked."""
 
     reference: str  # in the signed QR code
     code_hash: str  # sha256 of the normalised short code
@@ -269,7 +271,8 @@ class Reservation:
     state: str
     created_at: datetime
     updated_at: datetime
-    email: str | None = None
+    reminder_channel: str | None = None  # "email", "line" or "webpush"
+    reminder_address: str | None = None
     ticket_id: int | None = None
     reminder_sent_at: datetime | None = None
     reminder_attempts: int = 0
@@ -282,7 +285,7 @@ class Reservation:
     def cancel(self, now: datetime) -> None:
         self._require_booked("cancel")
         self.state = ReservationState.CANCELLED
-        self.email = None
+        self.reminder_address = None
         self.updated_at = now
 
     def move(self, slot: Slot, now: datetime) -> None:
@@ -296,13 +299,15 @@ class Reservation:
         self._require_booked("check in")
         self.state = ReservationState.CHECKED_IN
         self.ticket_id = ticket_id
+        self.reminder_address = None  # here already: no reminder is due any more
         self.updated_at = now
 
     def wants_reminder(self, max_attempts: int) -> bool:
         """Still booked, with an address, not reminded yet, attempts left."""
         return (
             self.state == ReservationState.BOOKED
-            and self.email is not None
+            and self.reminder_channel is not None
+            and self.reminder_address is not None
             and self.reminder_sent_at is None
             and self.reminder_attempts < max_attempts
         )

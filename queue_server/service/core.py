@@ -106,7 +106,10 @@ class ServiceCore:
                 result.set_exception(exc)
                 return
             if value is _DAY_CLOSED:
-                self._stores.submit(job).add_done_callback(settle)
+                try:
+                    self._stores.submit(job).add_done_callback(settle)
+                except Exception as exc:  # the writer closed meanwhile: the caller must not wait
+                    result.set_exception(exc)
             else:
                 result.set_result(value)
 

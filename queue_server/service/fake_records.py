@@ -130,8 +130,8 @@ class FakeReservationStore(FakePort):
     def forget_reservation_contacts(self, through: date) -> int:
         forgotten = 0
         for r in self.tables.reservations.values():
-            if r.business_date <= through and r.email is not None:
-                r.email = None
+            if r.business_date <= through and r.reminder_address is not None:
+                r.reminder_address = None
                 forgotten += 1
         return forgotten
 

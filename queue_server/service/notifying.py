@@ -11,9 +11,7 @@ number and the counter only, and a one-tap unsubscribe link. Subscriptions go at
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,17 +19,16 @@ from typing import Any
 
 import visitor_text
 from queue_server.domain.errors import NotFound
-from queue_server.domain.notices import CHANNELS, Notice, Subscription, due_notices
+from queue_server.domain.notices import Notice, Subscription, due_notices
 from queue_server.domain.office import LANGUAGES, Office
 from queue_server.domain.ticket import OPEN_STATES, Ticket
+from queue_server.service.contacts import valid_address, valid_channel
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage
 from queue_server.service.ports import Mailer, QueueStore
 from queue_server.service.reads import Reads
 from queue_server.service.reminding import REMINDER_TOKEN_PREFIX, Reminding
 
 logger = logging.getLogger(__name__)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-_LINE_USER = re.compile(r"^U[0-9a-f]{32}$")
 
 
 class Notifying(Reminding, Reads):
@@ -47,11 +44,10 @@ class Notifying(Reminding, Reads):
         available: tuple[str, ...],
     ) -> dict[str, Any]:
         """Subscribe to today's open ticket `public_id` on one of the `available` channels."""
-        if channel not in CHANNELS or channel not in available:
-            raise InvalidRequest(f"channel {channel!r} is not offered here")
+        valid_channel(channel, available)
         if language not in LANGUAGES:
             raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-        address = _valid_address(channel, address.strip())
+        address = valid_address(channel, address)
         if ahead is not None and not 0 <= ahead <= 50:
             raise InvalidRequest("ahead must be between 0 and 50")
 
@@ -173,28 +169,6 @@ class Notifying(Reminding, Reads):
         # The page opens in the language the resident chose on the ticket page.
         token, lang = subscription.token, subscription.language
         return f"{self._public_base_url}/notify/unsubscribe/{token}?lang={lang}"
-
-
-def _valid_address(channel: str, address: str) -> str:
-    """The address as stored; `InvalidRequest` when it does not fit the channel."""
-    if channel == "webpush":
-        try:
-            subscription = json.loads(address)
-            endpoint = str(subscription["endpoint"])
-            keys = subscription["keys"]
-            cleaned = {
-                "endpoint": endpoint,
-                "keys": {"p256dh": str(keys["p256dh"]), "auth": str(keys["auth"])},
-            }
-        except (ValueError, KeyError, TypeError):
-            raise InvalidRequest("the push subscription is not valid") from None
-        if not endpoint.startswith(("https://", "http://")) or len(address) > 2000:
-            raise InvalidRequest("the push subscription is not valid")
-        return json.dumps(cleaned, separators=(",", ":"))
-    pattern = _EMAIL if channel == "email" else _LINE_USER
-    if len(address) > 254 or not pattern.match(address):
-        raise InvalidRequest(f"the {channel} address is not valid")
-    return address
 
 
 def _id(ticket: Ticket) -> int:

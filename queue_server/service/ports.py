@@ -195,7 +195,7 @@ class ReservationStore(Protocol):
         ...
 
     def forget_reservation_contacts(self, through: date) -> int:
-        """Delete the e-mail addresses of reservations on or before `through`."""
+        """Delete the reminder addresses of reservations on or before `through`."""
         ...
 
 

@@ -1,9 +1,10 @@
-"""Reservation reminders by e-mail ("your visit tomorrow at 10:30"), each with a one-tap link
-that stops them: the link's token is signed with the code secret, so no column holds it.
+"""Reservation reminders ("your visit tomorrow at 10:30") on the channel the resident chose at
+booking (e-mail, LINE, Web Push: the notices' senders), each with a one-tap link that stops
+them: the link's token is signed with the code secret, so no column holds it.
 
 Each reminder is claimed (marked sent, attempt counted) under the office lock, so several server
 processes never send one twice; it is sent outside the transaction, and a failed send releases
-it for the next pass, up to `REMINDER_ATTEMPTS` times.
+it for the next pass, up to `REMINDER_ATTEMPTS` times. Once sent, its address is deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import visitor_text
@@ -51,16 +53,23 @@ def _release_reminder(store: ReservationStore, reference: str) -> None:
         store.save_reservation(reservation)
 
 
+def _forget_address(store: ReservationStore, reference: str) -> None:
+    reservation = store.reservation_by_reference(reference)
+    if reservation is not None:
+        reservation.reminder_address = None
+        store.save_reservation(reservation)
+
+
 class Reminding(ServiceCore):
-    """E-mail tomorrow's bookings that asked for it; stop that with one tap."""
+    """Remind tomorrow's bookings that asked for it; stop that with one tap."""
 
     # Set by `QueueService`.
     _code_secret: bytes | None
 
-    def send_reminders(self, mailer: Mailer, from_hour: int = 12) -> int:
-        """E-mail tomorrow's bookings that asked for a reminder, from `from_hour` (local) the
-        day before: each once, never once cancelled; a failure is retried on the next run,
-        up to `REMINDER_ATTEMPTS` times. Returns how many were sent."""
+    def send_reminders(self, senders: Mapping[str, Mailer], from_hour: int = 12) -> int:
+        """Remind tomorrow's bookings that asked for it, on their channel among `senders`,
+        from `from_hour` (local) the day before: each once, never once cancelled; a failure is
+        retried on the next run, up to `REMINDER_ATTEMPTS` times. Returns how many were sent."""
 
         def due(store: QueueStore, office: Office, now: datetime) -> list[Reservation]:
             local = office.local(now)
@@ -68,30 +77,35 @@ class Reminding(ServiceCore):
                 return []
             tomorrow = local.date() + timedelta(days=1)
             found = store.reservations_between(tomorrow, tomorrow)
-            return [r for r in found if r.wants_reminder(REMINDER_ATTEMPTS)]
+            return [
+                r
+                for r in found
+                if r.wants_reminder(REMINDER_ATTEMPTS) and r.reminder_channel in senders
+            ]
 
         if not self._read(due):
             return 0  # the usual case: no write transaction
 
         def claim(
             store: QueueStore, office: Office, now: datetime
-        ) -> list[tuple[str, str, str, str, str]]:
+        ) -> list[tuple[str, str, str, str, str, str]]:
             out = []
             for reservation in due(store, office, now):
                 # Claimed as sent under the office lock: no other process sends it too.
                 reservation.reminder_attempts += 1
                 reservation.reminder_sent_at = now
                 store.save_reservation(reservation)
-                assert reservation.email is not None
+                channel, address = reservation.reminder_channel, reservation.reminder_address
+                assert channel is not None and address is not None
                 stop = self._reminder_stop_url(reservation)
                 subject, body = self._reminder(office, reservation, stop)
-                out.append((reservation.reference, reservation.email, subject, body, stop))
+                out.append((reservation.reference, channel, address, subject, body, stop))
             return out
 
         sent = 0
-        for reference, address, subject, body, stop in self._write(claim):
+        for reference, channel, address, subject, body, stop in self._write(claim):
             try:
-                mailer.send(address, subject, body, unsubscribe_url=stop)
+                senders[channel].send(address, subject, body, unsubscribe_url=stop)
             except Exception as exc:  # released: the next run tries again
                 logger.warning("reminder not sent (%s); retried later", type(exc).__name__)
 
@@ -102,6 +116,13 @@ class Reminding(ServiceCore):
 
                 self._write(release)
                 continue
+
+            def forget(
+                store: QueueStore, office: Office, now: datetime, ref: str = reference
+            ) -> None:
+                _forget_address(store, ref)
+
+            self._write(forget)  # sent: the address is no longer needed
             sent += 1
         return sent
 
@@ -124,8 +145,8 @@ class Reminding(ServiceCore):
         return subject, f"{body}\n\n{visitor_text.text(lang, 'reserve.reminder_stop', url=stop)}"
 
     def stop_reminders(self, token: str) -> bool:
-        """One tap from the reminder: the booking's e-mail address is deleted (True), or the
-        token is unknown or already used (False)."""
+        """One tap from the reminder or the booking page: the booking's reminder (channel and
+        address) is deleted (True), or the token is unknown or already used (False)."""
         if self._code_secret is None:
             return False
         reference = reminder_reference(self._code_secret, token)
@@ -134,9 +155,10 @@ class Reminding(ServiceCore):
 
         def work(store: QueueStore, office: Office, now: datetime) -> bool:
             reservation = store.reservation_by_reference(reference)
-            if reservation is None or reservation.email is None:
+            if reservation is None or reservation.reminder_channel is None:
                 return False
-            reservation.email = None
+            reservation.reminder_address = None
+            reservation.reminder_channel = None
             store.save_reservation(reservation)
             return True
 

@@ -42,7 +42,7 @@ class ReservationReports(ServiceCore):
                         "state": ReservationState.NO_SHOW if due else r.state,
                         "ticket_id": r.ticket_id,
                         "language": r.language,
-                        "reminder": r.email is not None,
+                        "reminder": r.reminder_channel is not None,
                     }
                 )
             return {"date": target, "reservations": rows}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,13 +33,13 @@ from queue_server.domain.reservations import (
     offers,
     rule_of,
 )
+from queue_server.service.contacts import valid_address, valid_channel
 from queue_server.service.core import InvalidRequest, UnsupportedLanguage
 from queue_server.service.ports import QueueStore, ReservationStore
-from queue_server.service.reminding import Reminding
+from queue_server.service.reminding import Reminding, reminder_token
 from queue_server.service.reservation_reports import ReservationReports
 
 logger = logging.getLogger(__name__)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 def new_short_code() -> str:
@@ -134,14 +133,22 @@ class Reserving(Reminding, ReservationReports):
     # -- the resident's booking -------------------------------------------------------------
 
     def book(
-        self, category_id: str, start: datetime, language: str = "ja", email: str | None = None
+        self,
+        category_id: str,
+        start: datetime,
+        language: str = "ja",
+        email: str | None = None,
+        reminder: tuple[str, str] | None = None,
+        available: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Take one place in a slot; the answer holds the QR payload and the short code
-        (shown once: the server keeps only the short code's hash)."""
+        (shown once: the server keeps only the short code's hash). `reminder` is the channel
+        (one of `available`) and address for the reminder the day before; `email` is the
+        older form of an e-mail reminder."""
         secret = self._secret()
         if language not in LANGUAGES:
             raise UnsupportedLanguage(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-        contact = self._email(email)
+        channel, contact = self._reminder_choice(email, reminder, available)
 
         def work(store: QueueStore, office: Office, now: datetime) -> dict[str, Any]:
             category = office.category(category_id)
@@ -160,7 +167,8 @@ class Reserving(Reminding, ReservationReports):
                 state=ReservationState.BOOKED,
                 created_at=now,
                 updated_at=now,
-                email=contact,
+                reminder_channel=channel,
+                reminder_address=contact,
             )
             store.add_reservation(reservation)
             return self._answer(office, category, reservation, secret, short_code=short)
@@ -257,13 +265,19 @@ class Reserving(Reminding, ReservationReports):
         return self._code_secret
 
     @staticmethod
-    def _email(email: str | None) -> str | None:
+    def _reminder_choice(
+        email: str | None, reminder: tuple[str, str] | None, available: tuple[str, ...]
+    ) -> tuple[str | None, str | None]:
+        """The reminder's channel and address as stored, or (None, None) for none."""
+        if reminder is not None:
+            if email is not None and email.strip():
+                raise InvalidRequest("give either email or reminder, not both")
+            channel, address = reminder
+            valid_channel(channel, available)
+            return channel, valid_address(channel, address)
         if email is None or not email.strip():
-            return None
-        cleaned = email.strip()
-        if len(cleaned) > 254 or not _EMAIL.match(cleaned):
-            raise InvalidRequest("the e-mail address is not valid")
-        return cleaned
+            return None, None
+        return "email", valid_address("email", email)
 
     def _resolve(self, store: ReservationStore, now: datetime, code: str) -> Reservation:
         """The booking behind a QR text (signature and expiry checked) or a short code."""
@@ -297,7 +311,8 @@ class Reserving(Reminding, ReservationReports):
             "slot_end": reservation.slot_start + timedelta(minutes=reservation.slot_minutes),
             "state": reservation.state,
             "language": reservation.language,
-            "reminder": reservation.email is not None,
+            "reminder": reservation.reminder_channel is not None,
+            "reminder_channel": reservation.reminder_channel,
             "check_in_from": opens,
             "check_in_until": closes,
         }
@@ -307,4 +322,7 @@ class Reserving(Reminding, ReservationReports):
             )
         if short_code is not None:
             answer["short_code"] = short_code
+        if reservation.reminder_address is not None:
+            # The code is the key to the booking: whoever holds it may stop its reminder too.
+            answer["reminder_token"] = reminder_token(secret, reservation.reference)
         return answer

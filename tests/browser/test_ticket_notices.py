@@ -259,7 +259,7 @@ class TestWebPush:
         assert scope == f"{live.base}/t/{mine['public_id']}"
         worker = live.get("/sw.js")
         assert worker.headers["content-type"].startswith("text/javascript")
-        assert worker.headers["service-worker-allowed"] == "/t/"
+        assert worker.headers["service-worker-allowed"] == "/"
         assert "default-src 'none'" in worker.headers["content-security-policy"]
 
         # One ahead is within the default 3: pushed at once; then "please come" when called.

@@ -3,6 +3,7 @@ server pulls the request from the inside, processes it with its own rules and an
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
+from support.push import SUBJECT, FakePushService, browser_subscription, fake_push_service
 from support.relay_faults import DroppingProxy
 from support.server import RELAY_SECRET, prepare, relay_process, server_process
 from support.waiting import eventually
@@ -257,3 +259,45 @@ def test_requests_in_memory_are_lost_when_the_relay_restarts(office: str) -> Non
     with relay_process(port=port, options=options) as again:
         assert httpx.get(f"{again}{poll}").status_code == 404
     assert reservations(office) == 0
+
+
+@pytest.mark.slow
+def test_a_booking_with_a_push_reminder_goes_through_the_relay(office: str, tmp_path: Path) -> None:
+    with (
+        fake_push_service() as push,
+        relay_process() as relay,
+        server_process(
+            office,
+            web_push="true",
+            vapid_subject=SUBJECT,
+            data_dir=str(tmp_path),
+            **pulling_from(relay),
+        ),
+    ):
+        eventually(lambda: bookings_open(relay))
+        assert "webpush" in httpx.get(f"{relay}/api/v1/notify/channels").json()["channels"]
+        subscription = browser_subscription(f"{push}/push/relay-reminder-canary")
+        _, start = open_slot(relay)
+        reminder = {"channel": "webpush", "address": json.dumps(subscription)}
+        body = {"category_id": "mynumber", "start": start, "language": "en", "reminder": reminder}
+        answer = settled(relay, httpx.post(f"{relay}/api/v1/reservations", json=body))
+        assert answer.status_code == 201, answer.text
+        made = answer.json()["reservation"]
+        assert made["reminder_channel"] == "webpush" and made["reminder_token"].startswith("r.")
+        assert "relay-reminder-canary" not in answer.text
+        engine = create_engine(office)
+        with engine.connect() as connection:
+            stored = connection.execute(select(t.reservations.c.reminder_address)).scalar_one()
+        engine.dispose()
+        if stored is None:  # a slot of tomorrow after the reminder hour: reminded already
+            eventually(lambda: len(FakePushService.received) == 1)
+        else:
+            assert json.loads(stored) == subscription  # delivered whole through the relay
+        # The one-tap stop from the booking page goes through the relay too.
+        stop = {"token": made["reminder_token"]}
+        stopped = settled(relay, httpx.post(f"{relay}/api/v1/notify/unsubscribe", json=stop))
+        assert stopped.status_code == 200, stopped.text
+        log = (
+            Path(os.environ.get("TMPDIR", "/tmp")) / f"madoguchi-relay-{relay.rsplit(':')[-1]}.log"
+        )
+        assert "relay-reminder-canary" not in log.read_text()

@@ -119,15 +119,15 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
 ) -> None:
     handler, _ = inbox
     short = book(client, "2026-11-26T10:30:00+09:00")
-    kept = book(client, "2026-11-26T11:00:00+09:00", email="kept@example.jp")
+    kept = book(client, "2026-11-27T11:00:00+09:00", email="kept@example.jp")  # not due yet
     clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=TOKYO))
-    wait_for(lambda: len(handler.messages) == 2)
+    wait_for(lambda: len(handler.messages) == 1)
     message = next(m for m in handler.messages if m["To"] == EMAIL)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = str(message["List-Unsubscribe"]).strip("<>")
     assert link.startswith("http://127.0.0.1:8000/notify/unsubscribe/r.")
     assert isinstance(message, EmailMessage)
-    assert f"Stop reminder e-mails: {link}" in message.get_content()
+    assert f"Stop reminders: {link}" in message.get_content()
     path, _, query = link.removeprefix("http://127.0.0.1:8000").partition("?")
     assert query == "lang=en"  # the stop page opens in the booking's language
 
@@ -143,12 +143,12 @@ def test_the_reminder_carries_a_one_click_link_that_deletes_the_address(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert stopped.status_code == 200
-    assert "You will get no more reminder e-mails for this booking." in stopped.text
+    assert "You will get no more reminders for this booking." in stopped.text
     assert lookup(client, short)["reminder"] is False
     assert lookup(client, kept)["reminder"] is True  # only that booking's
     engine = create_engine(sqlite_url)
     with engine.connect() as c:
-        addresses = c.execute(select(t.reservations.c.email)).scalars().all()
+        addresses = c.execute(select(t.reservations.c.reminder_address)).scalars().all()
     engine.dispose()
     assert EMAIL not in addresses and "kept@example.jp" in addresses
     assert client.post(path).status_code == 200  # a second tap changes nothing

@@ -145,8 +145,10 @@ class TestBooking:
         made = booked(client, email=EMAIL)
         assert made["reminder"] is True and EMAIL not in str(made)
         with engine.connect() as c:
-            stored = c.execute(select(t.reservations.c.email, t.reservations.c.code_hash)).all()
-        assert stored[0].email == EMAIL
+            stored = c.execute(
+                select(t.reservations.c.reminder_address, t.reservations.c.code_hash)
+            ).all()
+        assert stored[0].reminder_address == EMAIL
         assert made["short_code"] not in stored[0].code_hash  # only the hash is kept
 
     def test_tampered_codes_are_refused(self, api) -> None:
@@ -230,11 +232,11 @@ class TestCheckIn:
         assert thursday["capacity"] == 2 * 13
         with engine.connect() as c:
             emails = c.execute(
-                select(t.reservations.c.business_date, t.reservations.c.email).order_by(
+                select(t.reservations.c.business_date, t.reservations.c.reminder_address).order_by(
                     t.reservations.c.business_date
                 )
             ).all()
-        assert [e.email for e in emails] == [None, EMAIL]
+        assert [e.reminder_address for e in emails] == [None, EMAIL]
 
 
 class TestDispatch:

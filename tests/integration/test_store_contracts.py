@@ -307,7 +307,8 @@ def _reservation(reference: str, hour: int, day: date = DAY, email: str | None =
         state=ReservationState.BOOKED,
         created_at=AT,
         updated_at=AT,
-        email=email,
+        reminder_channel="email" if email else None,
+        reminder_address=email,
     )
 
 
@@ -320,7 +321,7 @@ def test_reservation_store_counts_holding_bookings_and_forgets_contacts(
         first = _reservation("r1", 10, email="a@example.jp")
         store.add_reservation(first)
         assert first.id is not None
-        store.add_reservation(_reservation("r2", 10))
+        store.add_reservation(_reservation("r2", 10, email="c@example.jp"))
         cancelled = _reservation("r3", 10)
         store.add_reservation(cancelled)
         cancelled.cancel(AT)
@@ -338,7 +339,10 @@ def test_reservation_store_counts_holding_bookings_and_forgets_contacts(
         assert store.booked_counts("other", DAY) == {}
         found = store.reservation_by_reference("r1")
         assert found is not None and found.state == "checked_in"
-        assert found.slot_start == ten and found.email == "a@example.jp"
+        assert found.slot_start == ten and found.reminder_channel == "email"
+        assert found.reminder_address is None  # checked in: no reminder is due any more
+        waiting = store.reservation_by_reference("r2")
+        assert waiting is not None and waiting.reminder_address == "c@example.jp"
         assert store.reservation_by_code("hash-r2") is not None
         assert store.reservation_by_code("hash-none") is None
         assert found.ticket_id is not None
@@ -353,7 +357,7 @@ def test_reservation_store_counts_holding_bookings_and_forgets_contacts(
         assert [r.reference for r in store.reservations_between(tomorrow, tomorrow)] == ["r4"]
     assert stores.run(lambda store: store.forget_reservation_contacts(DAY)) == 1
     with stores.read() as store:
-        kept = {r.reference: r.email for r in store.reservations_between(DAY, tomorrow)}
+        kept = {r.reference: r.reminder_address for r in store.reservations_between(DAY, tomorrow)}
         assert kept == {"r1": None, "r2": None, "r3": None, "r4": "b@example.jp"}
 
 

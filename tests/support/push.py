@@ -39,6 +39,7 @@ class FakePushService(BaseHTTPRequestHandler):
     received: ClassVar[list[dict[str, Any]]] = []
     refused: ClassVar[list[str]] = []
     server_keys: ClassVar[list[str]] = []
+    fail: ClassVar[int] = 0  # answer 500 to this many valid pushes (a push service's outage)
 
     def refuse(self, why: str) -> None:
         FakePushService.refused.append(why)
@@ -73,6 +74,12 @@ class FakePushService(BaseHTTPRequestHandler):
         plain = http_ece.decrypt(
             body, private_key=FakePushService.browser_key, auth_secret=FakePushService.auth
         )
+        if FakePushService.fail > 0:
+            FakePushService.fail -= 1
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         FakePushService.received.append(json.loads(plain))
         FakePushService.server_keys.append(fields["k"])
         self.send_response(201)
@@ -91,6 +98,7 @@ def fake_push_service() -> Iterator[str]:
     FakePushService.received = []
     FakePushService.refused = []
     FakePushService.server_keys = []
+    FakePushService.fail = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakePushService)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -1,10 +1,12 @@
-// 来庁予約: procedure -> day -> slot -> (optional e-mail) -> booked, with the QR and the short
+// 来庁予約: procedure -> day -> slot -> (optional reminder the day before, on a channel the
+// office sends on: e-mail, push on this device, LINE) -> booked, with the QR and the short
 // code; the same page looks up, changes and cancels a booking with either. No account, no
 // cookies: the code is the key. Every sentence comes from visitor_text ([reserve]).
 import { api, ApiError, el, fill, nameIn } from "./common.js";
 import { languagePicker, pickLanguage } from "./i18n.js";
 import { relayProblem, send } from "./relay_request.js";
 import { loadTexts, t as tr } from "./texts.js";
+import { dropPush, permitted, pushSubscription, pushSupported } from "./ticket-notify.js";
 
 const $ = (id) => document.getElementById(id);
 const STEPS = ["procedure", "day", "slot", "contact", "done"];
@@ -13,6 +15,9 @@ let texts = {};
 let office = null;
 let procedures = [];
 const state = { procedure: null, day: null, slot: null, booking: null, code: null, mode: "book" };
+// The reminder channels this server sends on, in the order shown; "" is no reminder.
+let channels = [];
+let reminder = "";
 
 const t = (key, values) => tr(texts, `reserve.${key}`, values);
 const locale = () => (lang === "ja-easy" ? "ja" : lang);
@@ -88,9 +93,50 @@ async function loadSlots() {
   show("slot");
 }
 
+function renderReminderChoices() {
+  const offered = ["", ...["webpush", "email", "line"].filter((c) => channels.includes(c))]
+    .filter((c) => c !== "webpush" || pushSupported());
+  if (!offered.includes(reminder)) reminder = "";
+  fill($("reminder-choices"), offered.map((channel) => el("label", { class: "choice" },
+    el("input", {
+      type: "radio", name: "reminder", value: channel, checked: channel === reminder,
+      onchange: () => { reminder = channel; renderReminderChoices(); },
+    }),
+    " ", channel ? tr(texts, `public.notify_channel_${channel}`) : t("reminder_none"))));
+  $("email-field").hidden = reminder !== "email";
+  $("line-field").hidden = reminder !== "line";
+  $("email-hint").hidden = reminder === "";
+}
+
+/** The reminder the booking asks for, or null: the address for e-mail and LINE, this browser's
+ * push subscription (the page's own service worker, scope /reserve) for Web Push. */
+async function reminderChoice() {
+  if (reminder === "email" && $("email").value.trim()) return { channel: "email", address: $("email").value.trim() };
+  if (reminder === "line" && $("line-id").value.trim()) return { channel: "line", address: $("line-id").value.trim() };
+  if (reminder !== "webpush") return null;
+  if (!(await permitted())) throw new Error("push");
+  return { channel: "webpush", address: JSON.stringify(await pushSubscription()) };
+}
+
+async function stopReminder() {
+  const b = state.booking;
+  if (!b || !b.reminder_token) return;
+  try {
+    await send("/api/v1/notify/unsubscribe", { method: "POST", body: { token: b.reminder_token } }, waitingNote);
+    if (b.reminder_channel === "webpush") await dropPush().catch(() => {});
+    b.reminder = false;
+    delete b.reminder_token;
+    say(t("reminder_stopped"), true);
+    renderBooking();
+  } catch (error) {
+    say(failure(error));
+  }
+}
+
 function toContact() {
   $("summary").textContent = `${procedureName(state.procedure)} — ${dayLabel(state.day)} ${hhmm(state.slot.start)}–${hhmm(state.slot.end)}`;
-  $("email-block").hidden = state.mode === "change";
+  $("reminder-block").hidden = state.mode === "change" || channels.length === 0;
+  renderReminderChoices();
   $("book").textContent = state.mode === "change" ? t("change") : t("book");
   show("contact");
 }
@@ -103,10 +149,12 @@ function failure(error) {
       slot_full: "slot_full", slot_unavailable: "slot_unavailable", reservation_not_found: "not_found",
       code_unknown: "not_found", code_tampered: "not_found", code_expired: "not_found",
     };
-    if (error.code === "invalid_request" && $("email").value) return t("email_invalid");
+    if (error.code === "invalid_request" && reminder === "email") return t("email_invalid");
+    if (error.code === "invalid_request" && reminder) return tr(texts, "public.notify_address_invalid");
     if (error.code === "rate_limited") return tr(texts, "common.rate_limited");
     if (known[error.code]) return t(known[error.code]);
   }
+  if (error instanceof Error && error.message === "push") return tr(texts, "public.notify_push_failed");
   return t("failed");
 }
 
@@ -124,10 +172,10 @@ async function submit() {
       state.booking = answer.reservation;
       say(t("changed"), true);
     } else {
-      const email = $("email").value.trim();
+      const chosen = await reminderChoice();
       answer = await send("/api/v1/reservations", {
         method: "POST",
-        body: { category_id: state.procedure, start: state.slot.start, language: lang, email: email || null },
+        body: { category_id: state.procedure, start: state.slot.start, language: lang, reminder: chosen },
       }, waitingNote);
       state.booking = answer.reservation;
       state.code = answer.reservation.short_code;
@@ -164,6 +212,12 @@ function renderBooking() {
   $("window").textContent = live ? t("check_in_window", { start: hhmm(b.check_in_from), end: hhmm(b.check_in_until) }) : "";
   $("change").hidden = !live;
   $("cancel").hidden = !live;
+  const reminding = live && Boolean(b.reminder_token);
+  $("reminder-note").hidden = !reminding;
+  if (reminding) {
+    $("reminder-state").textContent = t("reminder_set", { channel: tr(texts, `public.notify_channel_${b.reminder_channel}`) });
+    $("reminder-stop").textContent = t("reminder_stop_button");
+  }
   show("done");
 }
 
@@ -212,8 +266,11 @@ function renderTexts() {
   $("h-day").textContent = t("step_day");
   $("h-slot").textContent = t("step_slot");
   $("h-contact").textContent = t("step_contact");
+  $("reminder-legend").textContent = t("reminder_legend");
+  $("line-label").textContent = tr(texts, "public.notify_line_label");
+  if (!$("step-contact").hidden) renderReminderChoices();
   $("email-label").textContent = t("email_label");
-  $("email-hint").textContent = t("email_hint");
+  $("email-hint").textContent = t("reminder_hint");
   for (const back of document.querySelectorAll("button.back")) back.textContent = t("back");
   $("book").textContent = state.mode === "change" ? t("change") : t("book");
   $("change").textContent = t("change_time");
@@ -246,6 +303,8 @@ async function main() {
   $("cancel").addEventListener("click", cancel);
   $("change").addEventListener("click", change);
   $("manage-find").addEventListener("click", lookUp);
+  $("reminder-stop").addEventListener("click", stopReminder);
+  send("/api/v1/notify/channels").then((found) => { channels = found.channels; }, () => {});
   $("manage-code").addEventListener("keydown", (e) => { if (e.key === "Enter") lookUp(); });
   renderTexts();
   api("/api/v1/office").then((info) => { office = info; renderTexts(); }, () => {});

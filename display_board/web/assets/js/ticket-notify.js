@@ -14,7 +14,7 @@ export async function notifyRequest(path, body) {
   return body === undefined ? send(path) : send(path, { method: "POST", body });
 }
 
-function pushSupported() {
+export function pushSupported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
 
@@ -23,15 +23,15 @@ function keyBytes(text) {
   return Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));
 }
 
-async function permitted() {
+export async function permitted() {
   if (!("Notification" in window)) return false;
   if (Notification.permission === "default") await Notification.requestPermission();
   return Notification.permission === "granted";
 }
 
-/** The service worker for this ticket only: its scope is the ticket's own page, so a tap on a
- * push message opens or focuses exactly this page. */
-async function pushSubscription() {
+/** The service worker for this page only (a ticket's page, or /reserve): its scope is the page
+ * itself, so a tap on a push message opens or focuses exactly this page. */
+export async function pushSubscription() {
   const registration = await navigator.serviceWorker.register("/sw.js", { scope: location.pathname });
   const worker = registration.installing || registration.waiting || registration.active;
   if (worker && worker.state !== "activated") {
@@ -44,7 +44,7 @@ async function pushSubscription() {
   return existing || registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
 }
 
-async function dropPush() {
+export async function dropPush() {
   if (!("serviceWorker" in navigator)) return;
   const registration = await navigator.serviceWorker.getRegistration(location.pathname);
   if (!registration) return;
