@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from types import TracebackType
+from typing import Self
 
 import aiohttp
 from aiohttp import web
@@ -24,7 +25,55 @@ async def _cancel_the_rest() -> None:
 _PASSED = ("Content-Type", "X-Madoguchi-Timestamp", "X-Madoguchi-Signature")
 
 
-class DroppingProxy:
+class _ServerInAThread:
+    """An aiohttp server on its own event loop in a thread, at `self.url`, for a `with` block;
+    subclasses add their routes."""
+
+    def __init__(self) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        self._routes(app)
+        runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", int(self.url.rsplit(":", 1)[1])).start()
+        self._stop = asyncio.Event()
+        self._started.set()
+        await self._stop.wait()
+        await runner.cleanup()
+        await _cancel_the_rest()
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        self._started.wait(10)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+class DroppingProxy(_ServerInAThread):
     """Forwards everything to `target`, except that it loses one message:
 
     - `drop="/answer"`: the first `/answer` call never reaches the relay (the queue server's
@@ -37,11 +86,7 @@ class DroppingProxy:
         self._target = target.rstrip("/")
         self._drop = drop
         self.dropped = 0
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self._loop = asyncio.new_event_loop()
-        self._started = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
     async def _forward(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -69,42 +114,11 @@ class DroppingProxy:
             return web.Response(status=502, text="lost on the way back")
         return web.Response(body=data, status=status, headers=back)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{path:.*}", self._forward)
-        runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await runner.setup()
-        port = int(self.url.rsplit(":", 1)[1])
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        self._stop = asyncio.Event()
-        self._started.set()
-        await self._stop.wait()
-        await runner.cleanup()
-        await _cancel_the_rest()
-
-    def __enter__(self) -> DroppingProxy:
-        self._thread.start()
-        self._started.wait(10)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        if not self._thread.is_alive():
-            self._loop.close()
 
 
-class FakeRelay:
+class FakeRelay(_ServerInAThread):
     """A relay that offers one booking request to the queue server's pull, with a reply that is
     honest, or signed with another secret (`forged`), or answers another call (`replayed`: the
     nonce of an earlier reply), or stale (`stale`: signed an hour ago). Records the answers."""
@@ -116,11 +130,7 @@ class FakeRelay:
         self._offered = False
         self.answers: list[dict[str, object]] = []
         self.pulls = 0
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self._loop = asyncio.new_event_loop()
-        self._started = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
     async def _push(self, request: web.Request) -> web.Response:
         await request.read()
@@ -160,37 +170,7 @@ class FakeRelay:
         self.answers.extend(call["answers"])
         return web.Response(status=500)  # the queue server does not need this reply
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/push", self._push)
         app.router.add_post("/pull", self._pull)
         app.router.add_post("/answer", self._answer)
-        runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", int(self.url.rsplit(":", 1)[1])).start()
-        self._stop = asyncio.Event()
-        self._started.set()
-        await self._stop.wait()
-        await runner.cleanup()
-        await _cancel_the_rest()
-
-    def __enter__(self) -> FakeRelay:
-        self._thread.start()
-        self._started.wait(10)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        if not self._thread.is_alive():
-            self._loop.close()
